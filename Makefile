@@ -1,0 +1,37 @@
+# One command per job. Each target sets up what it needs on a fresh machine (Python 3.11+,
+# git, make): a virtual environment in .venv, torch 2.13.0 (CPU) first, then the package.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench eval build clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m bot
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+build: $(STAMP)
+	$(PY) -m bot build
+
+lint: $(STAMP)
+	$(PY) -m ruff check bot tests benchmarks
+	$(PY) -m mypy bot
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+eval: $(STAMP)
+	$(PY) -m bot eval all
+
+clean:
+	rm -rf $(VENV) index/CURRENT index/build-* index/.tmp-build-*

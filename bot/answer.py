@@ -1,0 +1,130 @@
+"""Answer stage: compose the cited reply from retrieved hits (pure, front-end neutral)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.retrieve import Hit
+
+NOT_COVERED = "The articles do not seem to cover this question."
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply to one question.
+
+    `answered` is False when no passage cleared the score threshold; `hits` then holds at most
+    the nearest passage, shown as such. `warnings` are about the index (e.g. stale), `notes`
+    about the question (e.g. truncated). `figures` are stats that answer a how-many/when
+    question directly (JSON dicts from the stats stage).
+    """
+
+    question: str
+    answered: bool
+    hits: tuple[Hit, ...]
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    figures: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    offset: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object `ask --json` prints (one per question)."""
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "passages": [hit_json(h) for h in self.hits],
+            "figures": list(self.figures),
+            "warnings": list(self.warnings),
+            "notes": list(self.notes),
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """A hit as JSON: text, score, document, title, sentence (from 1), offsets, link, context."""
+    p = hit.passage
+    return {
+        "text": p.text,
+        "score": round(hit.score, 4),
+        "document": p.document,
+        "title": p.title,
+        "sentence": p.sentence,
+        "start": p.start,
+        "end": p.end,
+        "source": p.source,
+        "url": p.url,
+        "published": p.published,
+        "rank": hit.rank,
+        "context_before": list(hit.before),
+        "context_after": list(hit.after),
+    }
+
+
+def citation(hit: Hit) -> str:
+    """`Title, sentence N · source · file` for one hit (plain text)."""
+    p = hit.passage
+    parts = [f"{p.title}, sentence {p.sentence}"]
+    if p.source:
+        parts.append(p.source)
+    if p.url:
+        parts.append(p.url)
+    if p.published:
+        parts.append(p.published)
+    parts.append(p.document)
+    return " · ".join(parts)
+
+
+def compose(
+    question: str,
+    hits: list[Hit],
+    best_score: float,
+    threshold: float,
+    *,
+    warnings: tuple[str, ...] = (),
+    notes: tuple[str, ...] = (),
+    figures: tuple[dict[str, Any], ...] = (),
+    offset: int = 0,
+) -> Answer:
+    """Decide whether the hits answer the question and build the `Answer`.
+
+    The question counts as answered when the best cosine among the candidates is at least
+    `threshold`; hits below the threshold are dropped, except that an unanswered question keeps
+    its single nearest passage so the reader can judge.
+    """
+    answered = best_score >= threshold
+    if answered:
+        kept = tuple(h for h in hits if h.score >= threshold) or tuple(hits[:1])
+    else:
+        kept = tuple(hits[:1]) if offset == 0 else ()
+        figures = ()
+    return Answer(question, answered, kept, warnings, notes, figures if answered else (), offset)
+
+
+def render_text(answer: Answer) -> str:
+    """The answer as plain text for the console, in the order Discord shows it."""
+    lines: list[str] = []
+    for warning in answer.warnings:
+        lines.append(f"⚠ {warning}")
+    for note in answer.notes:
+        lines.append(f"note: {note}")
+    for fig in answer.figures:
+        lines.append(f"» {fig.get('display', '')}")
+    if not answer.answered:
+        lines.append(NOT_COVERED)
+        if answer.hits:
+            h = answer.hits[0]
+            lines.append(f"Nearest passage (score {h.score:.2f}, below the threshold):")
+            lines.append(f'   "{h.passage.text}"')
+            lines.append(f"   — {citation(h)}")
+        return "\n".join(lines)
+    if not answer.hits:
+        lines.append("No more passages.")
+    for h in answer.hits:
+        text = h.passage.text
+        if h.before or h.after:
+            text = " ".join([*h.before, f"**{text}**", *h.after])
+        lines.append(f'{h.rank}. "{text}"  (score {h.score:.2f})')
+        lines.append(f"   — {citation(h)}")
+    return "\n".join(lines)

@@ -1,0 +1,203 @@
+"""Build pipeline: corpus → sentences → embeddings → FAISS + BM25 + stats, swapped in whole.
+
+A rebuild reuses what has not changed: a document whose bytes hash the same keeps its
+sentences, and a passage whose normalised text (and model) is the same keeps its embedding.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from bot.corpus import Document, Passage, SkippedFile, file_hash, iter_corpus_files, load_corpus, segment
+from bot.embed import Encoder
+from bot.errors import IndexCorruptError, IndexMissingError, ModelMismatchError, ReindexInProgressError
+from bot.index import (
+    METRIC,
+    DocumentRecord,
+    Index,
+    build_lock,
+    load_index,
+    new_build_folder,
+    publish,
+    remove_stale_temporaries,
+    write_build,
+)
+from bot.sparse import SparseIndex
+from bot.stats import extract_stats
+
+log = logging.getLogger(__name__)
+
+#: Called as `progress(done, total)` while passages are embedded.
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did. `seconds` is wall-clock time of the whole build."""
+
+    documents: int
+    passages: int
+    skipped: list[SkippedFile]
+    notes: list[str]
+    seconds: float
+    embedded: int
+    reused: int
+    duplicates: int
+    path: Path
+    stats: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line for people: documents, passages, skipped files, seconds."""
+        return (
+            f"{self.documents} documents, {self.passages} passages, {len(self.skipped)} skipped "
+            f"files, {self.stats} stats, built in {self.seconds:.1f} s "
+            f"({self.embedded} embedded, {self.reused} reused)"
+        )
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("sentence-transformers", "torch", "faiss-cpu", "bm25s", "syntok", "transformers"):
+        try:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _previous(index_dir: Path, model: str, dimension: int) -> Index | None:
+    try:
+        return load_index(index_dir, model, dimension)
+    except (IndexMissingError, IndexCorruptError, ModelMismatchError) as exc:
+        log.info("not reusing the previous index: %s", exc)
+        return None
+
+
+def dedupe(passages: list[Passage]) -> tuple[list[Passage], int]:
+    """Keep the first passage of each distinct normalised text; returns (kept, dropped count)."""
+    seen: set[str] = set()
+    kept = []
+    for p in passages:
+        if p.text in seen:
+            continue
+        seen.add(p.text)
+        kept.append(p)
+    return kept, len(passages) - len(kept)
+
+
+def build(
+    corpus_dir: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    model_name: str,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build the index for `corpus_dir` into `index_dir` and swap it in atomically.
+
+    Args:
+        model_name: the configured model name recorded in the manifest (not the resolved path,
+            which differs between installs).
+
+    Raises:
+        ReindexInProgressError: another build holds the lock on `index_dir`.
+        FileNotFoundError: `corpus_dir` does not exist.
+    """
+    t0 = time.perf_counter()
+    with build_lock(index_dir) as locked:
+        if not locked:
+            raise ReindexInProgressError("a rebuild is already running; try again when it is done")
+        remove_stale_temporaries(index_dir)
+        timings: dict[str, float] = {}
+        previous = _previous(index_dir, model_name, encoder.dimension)
+
+        # 1. Read and segment, reusing the sentences of unchanged documents.
+        files = list(iter_corpus_files(corpus_dir)) if corpus_dir.is_dir() else []
+        loaded = load_corpus(corpus_dir, files)
+        records: list[DocumentRecord] = []
+        all_passages: list[Passage] = []
+        for doc in loaded.documents:
+            old = previous.documents.get(doc.id) if previous else None
+            if old is not None and old.content_hash == doc.content_hash and old.title == doc.title:
+                passages = old.passages()
+            else:
+                passages = segment(doc)
+            records.append(DocumentRecord.of(doc, passages))
+            all_passages.extend(passages)
+        passages, duplicates = dedupe(all_passages)
+        timings["segment"] = time.perf_counter() - t0
+
+        # 2. Embed what is new; reuse embeddings by text hash.
+        t1 = time.perf_counter()
+        cache: dict[str, int] = {}
+        if previous is not None:
+            cache = {p.text: i for i, p in enumerate(previous.passages)}
+        embeddings = np.empty((len(passages), encoder.dimension), dtype=np.float32)
+        todo = [i for i, p in enumerate(passages) if p.text not in cache]
+        for i, p in enumerate(passages):
+            if p.text in cache and previous is not None:
+                embeddings[i] = previous.embeddings[cache[p.text]]
+        if todo:
+            done = 0
+
+            def step(n: int) -> None:
+                nonlocal done
+                done += n
+                if progress is not None:
+                    progress(done, len(todo))
+
+            embeddings[todo] = encoder.encode([passages[i].text for i in todo], progress=step)
+        timings["embed"] = time.perf_counter() - t1
+
+        # 3. Sparse index and stats, then write and swap.
+        t2 = time.perf_counter()
+        sparse = SparseIndex.build([p.text for p in passages])
+        stats = extract_stats(passages)
+        timings["sparse_stats"] = time.perf_counter() - t2
+        t3 = time.perf_counter()
+        file_hashes = {d.id: d.content_hash for d in loaded.documents}
+        for skipped in loaded.skipped:
+            try:
+                file_hashes[skipped.path] = file_hash((corpus_dir / skipped.path).read_bytes())
+            except OSError:
+                pass
+        manifest = {
+            "model": model_name,
+            "backend": encoder.backend,
+            "dimension": encoder.dimension,
+            "metric": METRIC,
+            "passages": len(passages),
+            "documents": len(loaded.documents),
+            "files": file_hashes,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in loaded.skipped],
+            "versions": _versions(),
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        folder = new_build_folder(index_dir)
+        write_build(folder, manifest=manifest, records=records, passages=passages,
+                    embeddings=embeddings, sparse=sparse, stats=[s.to_json() for s in stats])
+        final = publish(folder, index_dir)
+        timings["write"] = time.perf_counter() - t3
+    return BuildReport(
+        documents=len(loaded.documents),
+        passages=len(passages),
+        skipped=loaded.skipped,
+        notes=loaded.notes,
+        seconds=time.perf_counter() - t0,
+        embedded=len(todo),
+        reused=len(passages) - len(todo),
+        duplicates=duplicates,
+        path=final,
+        stats=len(stats),
+        timings=timings,
+    )
+

@@ -1,0 +1,213 @@
+"""Command-line front end: `python -m bot [build|ask|chat|stats|eval]`.
+
+Exit status: 0 on success, 2 on a usage error, 1 on any other error (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.answer import render_text
+from bot.config import Settings
+from bot.errors import BotError, UsageError
+
+log = logging.getLogger("bot")
+
+PROMPT = "ask> "
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "corpus", None):
+        overrides["corpus_dir"] = Path(args.corpus)
+    if getattr(args, "index", None):
+        overrides["index_dir"] = Path(args.index)
+    return Settings(**overrides)
+
+
+def _service(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from bot.service import QAService
+
+    return QAService(_settings(args))
+
+
+def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    from tqdm import tqdm
+
+    bar: list[tqdm] = []
+
+    def update(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr))
+        bar[0].n = done
+        bar[0].refresh()
+
+    def close() -> None:
+        if bar:
+            bar[0].close()
+
+    return update, close
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Build the index and print what went in."""
+    service = _service(args)
+    update, close = _progress_bar()
+    try:
+        report = service.rebuild(update)
+    finally:
+        close()
+    for note in report.notes:
+        print(f"note: {note}")
+    for skipped in report.skipped:
+        print(f"skipped: {skipped.path} ({skipped.reason})")
+    print(
+        f"documents: {report.documents}\npassages: {report.passages}\n"
+        f"duplicates dropped: {report.duplicates}\nskipped files: {len(report.skipped)}\n"
+        f"stats: {report.stats}\nembedded: {report.embedded} (reused {report.reused})\n"
+        f"seconds: {report.seconds:.2f}\nindex: {report.path}"
+    )
+    return 0
+
+
+def _questions(args: argparse.Namespace) -> list[str] | None:
+    if args.question is not None:
+        return [args.question]
+    return None
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer one question, or one per line of standard input."""
+    service = _service(args)
+    if args.question is not None:
+        answer = service.ask(args.question, k=args.k, context=args.context)
+        print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render_text(answer))
+        return 0
+    status = 0
+    for line in sys.stdin:
+        question = line.rstrip("\n")
+        if not question.strip():
+            continue
+        try:
+            answer = service.ask(question, k=args.k, context=args.context)
+        except UsageError as exc:
+            status = 2
+            _emit_error(args, question, exc)
+            continue
+        if args.json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+        else:
+            print(f"Q: {question}\n{render_text(answer)}\n", flush=True)
+    return status
+
+
+def _emit_error(args: argparse.Namespace, question: str, exc: Exception) -> None:
+    if args.json:
+        print(json.dumps({"question": question, "error": str(exc)}), flush=True)
+    print(f"error: {exc}", file=sys.stderr)
+
+
+def chat(service, stdin=None, stdout=None) -> int:  # type: ignore[no-untyped-def]
+    """Interactive console that answers as the Discord channel does; `quit` or EOF ends it."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    interactive = stdin.isatty()
+    update, close = _progress_bar()
+    try:
+        built = service.ensure_index(update)
+    finally:
+        close()
+    if built is not None:
+        print(f"Built the index: {built.summary()}", file=stdout)
+    docs = len(service.index.documents)
+    print(f"Ask about the {docs} article(s) in {service.corpus_dir}/ ('quit' to leave).", file=stdout)
+    while True:
+        if interactive:
+            print(PROMPT, end="", file=stdout, flush=True)
+        line = stdin.readline()
+        if not line:
+            break
+        question = line.strip()
+        if question.lower() in {"quit", "exit", ":q"}:
+            break
+        if not question:
+            continue
+        try:
+            print(render_text(service.ask(question)) + "\n", file=stdout, flush=True)
+        except BotError as exc:
+            print(f"error: {exc}\n", file=stdout, flush=True)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    return chat(_service(args))
+
+
+def cmd_default(args: argparse.Namespace) -> int:
+    """Start the Discord bot when a token is configured, else the console chat."""
+    settings = _settings(args)
+    if settings.discord_token is not None and settings.discord_token.get_secret_value().strip():
+        from bot.discord_app import run_bot
+
+        return run_bot(settings)
+    print("No DISCORD_TOKEN configured: starting the local console chat instead.", file=sys.stderr)
+    from bot.service import QAService
+
+    return chat(QAService(settings))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot", description="Cited answers from news articles.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = p.add_subparsers(dest="command")
+
+    def paths(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--corpus", metavar="DIR", help="corpus folder (default: CORPUS_DIR or corpus/)")
+        sp.add_argument("--index", metavar="DIR", help="index folder (default: INDEX_DIR or index/)")
+
+    b = sub.add_parser("build", help="build the index from the corpus")
+    paths(b)
+    b.set_defaults(func=cmd_build)
+
+    a = sub.add_parser("ask", help="answer a question (or one per line of stdin)")
+    a.add_argument("question", nargs="?", help="the question; omit to read questions from stdin")
+    a.add_argument("--k", type=int, default=None, help="passages to show (1-25, default TOP_K)")
+    a.add_argument("--context", type=int, default=0, help="neighbouring sentences to add")
+    a.add_argument("--json", action="store_true", help="print JSON (JSON Lines from stdin)")
+    paths(a)
+    a.set_defaults(func=cmd_ask)
+
+    c = sub.add_parser("chat", help="interactive console chat")
+    paths(c)
+    c.set_defaults(func=cmd_chat)
+
+    p.set_defaults(func=cmd_default, corpus=None, index=None)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        for noisy in ("sentence_transformers", "transformers", "faiss", "bm25s", "httpx"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last resort at the edge: one line, then the log
+        log.debug("unexpected error", exc_info=True)
+        print(f"error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return 1

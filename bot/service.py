@@ -1,0 +1,206 @@
+"""The question-answering service both front ends share: one encoder, the current index, and
+an atomic swap to a rebuilt index while questions keep being answered from the old one.
+
+All methods are synchronous and CPU-bound; the Discord front end calls them through
+`asyncio.to_thread`. They are safe to call from several threads at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from bot.answer import Answer, compose
+from bot.build import BuildReport, Progress, build
+from bot.config import Settings
+from bot.embed import Encoder
+from bot.errors import IndexMissingError, ReindexInProgressError, UsageError
+from bot.index import Index, load_index
+from bot.retrieve import retrieve
+
+log = logging.getLogger(__name__)
+
+#: Longest question accepted before truncation, in characters (the model reads far less).
+MAX_QUESTION_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """One indexed document, for `/sources`: id, title, link and how many passages it gave."""
+
+    document: str
+    title: str
+    passages: int
+    url: str | None = None
+    source: str | None = None
+
+
+class QAService:
+    """Answer questions over the index in `settings.index_dir`, rebuilt from `settings.corpus_dir`.
+
+    Args:
+        settings: the configuration.
+        encoder: an already-loaded encoder (tests share one); loaded lazily otherwise.
+    """
+
+    def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
+        self.settings = settings
+        self._encoder = encoder
+        self._index: Index | None = None
+        self._load_lock = threading.RLock()
+        self._rebuild_lock = threading.Lock()
+        self._stale: tuple[tuple[Any, ...], list[str]] | None = None
+
+    # -------------------------------------------------------------------- components
+
+    @property
+    def encoder(self) -> Encoder:
+        """The embedding model, loaded on first use (several seconds)."""
+        if self._encoder is None:
+            with self._load_lock:
+                if self._encoder is None:
+                    s = self.settings
+                    self._encoder = Encoder(s.model_name_or_path, s.embedding_backend,
+                                            s.embedding_batch_size)
+        return self._encoder
+
+    @property
+    def index(self) -> Index:
+        """The index in use, loaded on first use.
+
+        Raises:
+            IndexMissingError, IndexCorruptError, ModelMismatchError: see `load_index`.
+        """
+        current = self._index
+        if current is None:
+            with self._load_lock:
+                if self._index is None:
+                    self._index = load_index(self.settings.index_dir, self.settings.embedding_model,
+                                             self.encoder.dimension)
+                current = self._index
+        return current
+
+    def ensure_index(self, progress: Progress | None = None) -> BuildReport | None:
+        """Load the index, building it first when there is none. Returns the build report if built."""
+        try:
+            _ = self.index
+            return None
+        except IndexMissingError:
+            return self.rebuild(progress)
+
+    @property
+    def reindexing(self) -> bool:
+        """True while a rebuild started by this service is running."""
+        return self._rebuild_lock.locked()
+
+    # -------------------------------------------------------------------- operations
+
+    def rebuild(self, progress: Progress | None = None) -> BuildReport:
+        """Rebuild from the corpus and swap the new index in; questions meanwhile use the old one.
+
+        Raises:
+            ReindexInProgressError: a rebuild is already running (here or in another process).
+        """
+        if not self._rebuild_lock.acquire(blocking=False):
+            raise ReindexInProgressError("a rebuild is already running; try again when it is done")
+        try:
+            s = self.settings
+            report = build(s.corpus_dir, s.index_dir, self.encoder, s.embedding_model, progress)
+            fresh = load_index(s.index_dir, s.embedding_model, self.encoder.dimension)
+            self._index = fresh  # one reference assignment: readers see old or new, whole
+            self._stale = None
+            return report
+        finally:
+            self._rebuild_lock.release()
+
+    def prepare(self, question: str) -> tuple[str, tuple[str, ...]]:
+        """Validate and trim a question. Returns `(question, notes)`.
+
+        Raises:
+            UsageError: the question is empty or only whitespace.
+        """
+        text = " ".join((question or "").split())
+        if not text:
+            raise UsageError("the question is empty: type a question about the news articles")
+        notes: list[str] = []
+        if len(text) > MAX_QUESTION_CHARS:
+            text = text[:MAX_QUESTION_CHARS]
+        limit = self.encoder.max_tokens - 2
+        enc = self.encoder.model.tokenizer(text, add_special_tokens=False,
+                                           return_offsets_mapping=True)
+        offsets = enc["offset_mapping"]
+        if len(offsets) > limit:
+            cut = offsets[limit - 1][1]
+            notes.append(
+                f"the question was cut to its first {cut} characters: the model reads at most "
+                f"{limit} word pieces"
+            )
+            text = text[:cut]
+        elif len(question) > MAX_QUESTION_CHARS:
+            notes.append(f"the question was cut to its first {MAX_QUESTION_CHARS} characters")
+        return text, tuple(notes)
+
+    def stale_warnings(self, index: Index) -> tuple[str, ...]:
+        """A warning when the corpus changed since the build (cheap: re-hashes only on change)."""
+        corpus = self.settings.corpus_dir
+        try:
+            signature = tuple(
+                (p.as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+                for p in sorted(corpus.rglob("*")) if p.is_file()
+            ) + (str(index.path),)
+        except OSError:
+            signature = (str(index.path),)
+        cached = self._stale
+        if cached is None or cached[0] != signature:
+            cached = (signature, index.stale_files(corpus))
+            self._stale = cached
+        changes = cached[1]
+        if not changes:
+            return ()
+        shown = ", ".join(changes[:3]) + (f" and {len(changes) - 3} more" if len(changes) > 3 else "")
+        return (f"the index is stale ({shown}): run `python -m bot build`",)
+
+    def ask(self, question: str, k: int | None = None, offset: int = 0,
+            context: int | None = None) -> Answer:
+        """Answer one question with the top-`k` cited passages, starting after `offset`.
+
+        Raises:
+            UsageError: empty question or k out of range.
+            IndexMissingError, IndexCorruptError, ModelMismatchError: no usable index.
+        """
+        t0 = time.perf_counter()
+        text, notes = self.prepare(question)
+        k = self.settings.top_k if k is None else k
+        if not 1 <= k <= 25:
+            raise UsageError("k must be between 1 and 25")
+        index = self.index
+        ctx = self.settings.context_sentences if context is None else context
+        found = retrieve(index, self.encoder, text, k, offset=offset,
+                         mode=self.settings.retrieval_mode, context=ctx)
+        answer = compose(text, found.hits, found.best_score, self.settings.score_threshold,
+                         warnings=self.stale_warnings(index), notes=notes, offset=offset)
+        return replace(answer, seconds=time.perf_counter() - t0)
+
+    def sources(self) -> tuple[list[SourceInfo], str]:
+        """The indexed documents with their passage counts, and the build time (ISO 8601, UTC)."""
+        index = self.index
+        counts: dict[str, int] = {}
+        for p in index.passages:
+            counts[p.document] = counts.get(p.document, 0) + 1
+        docs = [
+            SourceInfo(r.id, r.title, counts.get(r.id, 0), r.url, r.source)
+            for r in index.documents.values()
+        ]
+        return docs, str(index.manifest.get("built_at", "unknown"))
+
+    def stats(self, topic: str | None = None) -> list[dict[str, Any]]:
+        """The key figures of the corpus (JSON dicts), all or those about `topic`."""
+        return list(self.index.stats)
+
+    @property
+    def corpus_dir(self) -> Path:
+        return self.settings.corpus_dir
