@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     #: Minimum cosine similarity of the best passage for the question to count as answered.
     score_threshold: float = 0.35
     retrieval_mode: str = "hybrid"
-    context_sentences: int = 1
+    context_sentences: int = 0
 
     @field_validator("discord_guild_id", mode="before")
     @classmethod

@@ -1,0 +1,78 @@
+"""Shared fixtures: the real packaged model (loaded once per session), real FAISS, real files.
+
+Third-party data is read from `../shared/data` beside the checkout (never copied here).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.embed import Encoder
+from bot.service import QAService
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_CORPUS = REPO / "corpus"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+SEED_QUESTIONS = [
+    ("How much territory does Ukraine still hold in Kursk?", "90"),
+    ("How many North Korean soldiers were deployed?", "11,000"),
+    ("When did the incursion begin?", "August 2024"),
+    ("Who is Ukraine's commander-in-chief?", "Oleksandr Syrsky"),
+    ("What is North Korea sending to Kursk?", "mine-clearing personnel and construction workers"),
+]
+
+
+def make_settings(tmp: Path, corpus: Path, **overrides: object) -> Settings:
+    """Settings for a test: its own corpus and index folders, no `.env`, no token."""
+    return Settings(_env_file=None, corpus_dir=corpus, index_dir=tmp / "index",  # type: ignore[call-arg]
+                    discord_token=None, **overrides)
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Encoder:
+    """The real packaged all-MiniLM-L6-v2, loaded once for the whole run."""
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    return Encoder(settings.model_name_or_path)
+
+
+@pytest.fixture
+def seed_corpus(tmp_path: Path) -> Path:
+    """A writable copy of the bundled corpus."""
+    dest = tmp_path / "corpus"
+    shutil.copytree(SEED_CORPUS, dest)
+    return dest
+
+
+@pytest.fixture
+def service_for(tmp_path: Path, encoder: Encoder) -> Callable[..., QAService]:
+    """Factory: a QAService over a given corpus folder with a fresh index folder in tmp_path."""
+
+    def make(corpus: Path, **overrides: object) -> QAService:
+        return QAService(make_settings(tmp_path, corpus, **overrides), encoder=encoder)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def seed_service(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> QAService:
+    """A QAService over a copy of the seed corpus, built once per session (read-only use)."""
+    tmp = tmp_path_factory.mktemp("seed")
+    corpus = tmp / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    service = QAService(make_settings(tmp, corpus), encoder=encoder)
+    service.rebuild()
+    return service
+
+
+def requires_shared(*parts: str) -> Path:
+    """Path under ../shared/data; skip the test when that data is not beside the checkout."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} not present (CI keeps ../shared beside the checkout)")
+    return path
