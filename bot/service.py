@@ -198,8 +198,13 @@ class QAService:
         return docs, str(index.manifest.get("built_at", "unknown"))
 
     def stats(self, topic: str | None = None) -> list[dict[str, Any]]:
-        """The key figures of the corpus (JSON dicts), all or those about `topic`."""
+        """The key figures of the corpus (JSON dicts, see `bot.stats.Stat.to_json`), all or
+        those about `topic`."""
         return list(self.index.stats)
+
+    def stat_topics(self, current: str = "") -> list[str]:
+        """Topic suggestions for autocomplete that contain `current` (at most 25)."""
+        return []
 
     @property
     def corpus_dir(self) -> Path:
