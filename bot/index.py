@@ -16,7 +16,8 @@ import json
 import logging
 import os
 import shutil
-import time
+import uuid
+from datetime import datetime, timezone
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -169,8 +170,8 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 def new_build_folder(index_dir: Path) -> Path:
     """Make a hidden temporary folder for a build inside `index_dir`."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    path = index_dir / f".tmp-build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
-    shutil.rmtree(path, ignore_errors=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    path = index_dir / f".tmp-build-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     path.mkdir()
     return path
 

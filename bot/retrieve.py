@@ -6,6 +6,7 @@ embeddings are unit vectors, so the inner product is the cosine), whatever order
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,21 @@ from bot.index import Index
 MODES = ("dense", "bm25", "hybrid")
 #: Two hits whose embeddings have at least this cosine are shown once (near-duplicates).
 NEAR_DUPLICATE = 0.95
+#: ... and so are two hits whose word sets overlap at least this much (Jaccard), which catches
+#: copies that differ only in punctuation or a word (MiniLM puts "Kursk." and "Kursk!" at 0.93).
+NEAR_DUPLICATE_WORDS = 0.8
+_WORD = re.compile(r"\w+")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(text.lower()))
+
+
+def near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
+    """True when two word sets overlap by at least `NEAR_DUPLICATE_WORDS` (Jaccard)."""
+    if not a or not b:
+        return a == b
+    return len(a & b) / len(a | b) >= NEAR_DUPLICATE_WORDS
 #: Candidates taken from each retriever before fusion (at least; grows with k).
 CANDIDATES = 50
 #: Weight of the dense cosine in the hybrid mix (the rest is scaled BM25).
@@ -79,13 +95,16 @@ def retrieve(
     cosines = index.embeddings[ids] @ query[0] if ids else np.empty(0, dtype=np.float32)
     kept: list[int] = []
     kept_scores: list[float] = []
+    kept_words: list[frozenset[str]] = []
     for pid, score in zip(ids, cosines.tolist(), strict=True):
+        words = _words(index.passages[pid].text)
         if kept:
             sims = index.embeddings[kept] @ index.embeddings[pid]
-            if float(np.max(sims)) >= NEAR_DUPLICATE:
+            if float(np.max(sims)) >= NEAR_DUPLICATE or any(near_duplicate(words, w) for w in kept_words):
                 continue
         kept.append(pid)
         kept_scores.append(float(score))
+        kept_words.append(words)
         if len(kept) >= wanted:
             break
     hits = []

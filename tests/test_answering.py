@@ -1,0 +1,140 @@
+"""Answers a user sees: the seed questions, unanswerable and malformed questions, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.answer import NOT_COVERED, render_text
+from bot.errors import UsageError
+from bot.service import QAService
+from tests.conftest import REPO, SEED_CORPUS, SEED_QUESTIONS
+
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "DISCORD_TOKEN": ""}
+
+
+@pytest.mark.parametrize(("question", "expected"), SEED_QUESTIONS)
+def test_seed_question_puts_the_answering_sentence_first(seed_service: QAService, question: str,
+                                                         expected: str) -> None:
+    answer = seed_service.ask(question)
+    assert answer.answered
+    top = answer.hits[0]
+    assert expected in top.passage.text
+    assert top.passage.title == "Ukraine Maintains Stronghold in Kursk Despite Russian Offensive"
+    assert top.passage.document == "ukraine-holds-kursk-foothold.txt"
+    text = render_text(answer)
+    assert f'1. "{top.passage.text}"' in text
+    assert f"sentence {top.passage.sentence} · ukraine-holds-kursk-foothold.txt" in text
+
+
+def test_question_the_articles_do_not_cover_says_so(seed_service: QAService) -> None:
+    answer = seed_service.ask("What is the capital of France?")
+    assert not answer.answered
+    assert len(answer.hits) <= 1
+    text = render_text(answer)
+    assert text.startswith(NOT_COVERED)
+    assert "Nearest passage" in text and "below the threshold" in text
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+def test_empty_question_is_a_usage_error(seed_service: QAService, question: str) -> None:
+    with pytest.raises(UsageError, match="the question is empty"):
+        seed_service.ask(question)
+
+
+def test_very_long_question_is_truncated_with_a_note(seed_service: QAService) -> None:
+    question = "How many North Korean soldiers were deployed? " + "Please tell me more. " * 480
+    assert len(question) > 10_000
+    answer = seed_service.ask(question)
+    assert answer.notes and answer.notes[0].startswith("the question was cut to its first")
+    assert "254 word pieces" in answer.notes[0]
+    assert answer.hits
+
+
+def test_mentions_in_a_question_are_just_text(seed_service: QAService) -> None:
+    answer = seed_service.ask("@everyone how many North Korean soldiers were deployed?")
+    assert "11,000" in answer.hits[0].passage.text
+
+
+def test_context_adds_the_neighbouring_sentences(seed_service: QAService) -> None:
+    answer = seed_service.ask("Who is Ukraine's commander-in-chief?", context=1)
+    top = answer.hits[0]
+    assert top.passage.text.startswith("Commander-in-chief Oleksandr Syrsky revealed")
+    assert top.before == ("The incursion, which began in August 2024, saw Ukrainian forces seize over "
+                          "1,000 square kilometers (386 sq miles) of Russian land, prompting a fierce "
+                          "response from Moscow.",)
+    assert top.after == ("Despite repeated assertions from Russia that it has reclaimed the Kursk region, "
+                         "Syrsky declared on Sunday that approximately 90 square kilometers (35 square "
+                         "miles) remain under Ukrainian control.",)
+    assert "**" + top.passage.text + "**" in render_text(answer)
+
+
+def test_near_duplicate_passages_are_collapsed(tmp_path: Path, service_for) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Around 11,000 North Korean soldiers were deployed to Kursk.",
+                                  encoding="utf-8")
+    (corpus / "b.txt").write_text("Around 11,000 North Korean soldiers were deployed to Kursk!\n"
+                                  "The weather was cold.", encoding="utf-8")
+    service = service_for(corpus)
+    service.rebuild()
+    answer = service.ask("How many North Korean soldiers were deployed?", k=3)
+    texts = [h.passage.text for h in answer.hits]
+    assert sum("11,000" in t for t in texts) == 1
+
+
+def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True,
+                          text=True, timeout=300, cwd=cwd or REPO, env=ENV)
+
+
+def test_ask_json_batch_answers_one_question_per_line(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    index = tmp_path / "index"
+    build = run_cli("build", "--corpus", str(corpus), "--index", str(index))
+    assert build.returncode == 0, build.stderr
+    assert "documents: 1\npassages: 16\n" in build.stdout and "skipped files: 0" in build.stdout
+    questions = "\n".join(q for q, _ in SEED_QUESTIONS) + "\nWhat is the capital of France?\n"
+    proc = run_cli("ask", "--json", "--k", "2", "--corpus", str(corpus), "--index", str(index),
+                   stdin=questions)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["question"] for r in rows] == [q for q, _ in SEED_QUESTIONS] + ["What is the capital of France?"]
+    for row, (_, expected) in zip(rows, SEED_QUESTIONS, strict=False):
+        assert row["answered"] is True and row["warnings"] == []
+        first = row["passages"][0]
+        assert expected in first["text"]
+        assert {"text", "score", "document", "title", "sentence"} <= set(first)
+        assert first["sentence"] >= 1 and 0 < first["score"] <= 1
+    assert rows[-1]["answered"] is False
+
+
+def test_ask_cli_exit_codes(tmp_path: Path) -> None:
+    empty = run_cli("ask", "  ", "--index", str(tmp_path / "none"))
+    assert (empty.returncode, empty.stderr.strip()) == (
+        2, "error: the question is empty: type a question about the news articles")
+    missing = run_cli("ask", "Who?", "--index", str(tmp_path / "none"))
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == (
+        f"error: no index in {tmp_path / 'none'}: run `python -m bot build` to build it")
+    bad = run_cli("ask", "Who?", "--k", "0", "--index", str(tmp_path / "none"))
+    assert bad.returncode == 2
+
+
+def test_run_command_without_token_is_the_console_chat_building_on_first_use(tmp_path: Path) -> None:
+    shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
+    proc = run_cli(stdin="How many North Korean soldiers were deployed?\n\nquit\n", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "No DISCORD_TOKEN configured" in proc.stderr
+    assert "Built the index: 1 documents, 16 passages" in proc.stdout
+    first = proc.stdout.split("\n1. ", 1)[1]
+    assert first.startswith('"The situation has become increasingly complicated, particularly following '
+                            'the deployment of around 11,000 North Korean soldiers')
+    assert (tmp_path / "index" / "CURRENT").is_file()
