@@ -12,12 +12,12 @@ import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from bot.corpus import Document, Passage, SkippedFile, file_hash, iter_corpus_files, load_corpus, segment
+from bot.corpus import Passage, SkippedFile, file_hash, iter_corpus_files, load_corpus, segment
 from bot.embed import Encoder
 from bot.errors import IndexCorruptError, IndexMissingError, ModelMismatchError, ReindexInProgressError
 from bot.index import (
@@ -180,7 +180,7 @@ def build(
             "files": file_hashes,
             "skipped": [{"path": s.path, "reason": s.reason} for s in loaded.skipped],
             "versions": _versions(),
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         folder = new_build_folder(index_dir)
         write_build(folder, manifest=manifest, records=records, passages=passages,

@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.answer import render_text
 from bot.config import Settings
@@ -22,7 +23,7 @@ PROMPT = "ask> "
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if getattr(args, "corpus", None):
         overrides["corpus_dir"] = Path(args.corpus)
     if getattr(args, "index", None):

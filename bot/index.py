@@ -17,10 +17,10 @@ import logging
 import os
 import shutil
 import uuid
-from datetime import datetime, timezone
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,9 +88,11 @@ def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
     keeps recall@10 near 0.98 at a fraction of the flat search time on MiniLM embeddings.
     """
     n, dim = vectors.shape
+    index: faiss.Index
     if n >= HNSW_MIN_PASSAGES:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efSearch = HNSW_EF_SEARCH
+        hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+        index = hnsw
     else:
         index = faiss.IndexFlatIP(dim)
     if n:
@@ -170,7 +172,7 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 def new_build_folder(index_dir: Path) -> Path:
     """Make a hidden temporary folder for a build inside `index_dir`."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     path = index_dir / f".tmp-build-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     path.mkdir()
     return path
