@@ -17,8 +17,8 @@ NO_PINGS = discord.AllowedMentions.none()
 async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
     """Tell only the user who interacted, whether or not the interaction was answered yet.
 
-    After a public "thinking…" defer the placeholder is deleted first, because Discord turns
-    the first follow-up into that public message and would ignore `ephemeral`.
+    After a public "thinking…" defer, Discord fixed the reply's visibility: the placeholder is
+    completed with the text and deleted, so the ephemeral follow-up is the only trace left.
     """
     response = interaction.response
     if not response.is_done():
@@ -26,9 +26,11 @@ async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
         return
     if response.type is discord.InteractionResponseType.deferred_channel_message:
         try:
+            await interaction.edit_original_response(content=text, embeds=[], view=None,
+                                                     allowed_mentions=NO_PINGS)
             await interaction.delete_original_response()
         except discord.HTTPException:
-            log.debug("could not delete the deferred placeholder", exc_info=True)
+            log.debug("could not remove the deferred placeholder", exc_info=True)
     await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
