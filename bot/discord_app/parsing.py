@@ -31,7 +31,7 @@ def user_message(error: BaseException) -> str | None:
     """The one-line message a user sees for a failed command, or None for an unexpected error
     (which the caller logs with its traceback and answers with `UNEXPECTED`)."""
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
-        error = error.__cause__ or getattr(error, "original", error)
+        error = error.__cause__ or error
     if isinstance(error, BotError):
         return f"Sorry: {error}"
     if isinstance(error, app_commands.CommandOnCooldown):

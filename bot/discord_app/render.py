@@ -62,6 +62,11 @@ def literal(text: str) -> str:
     return _UNESCAPED_BRACKET.sub(r"\\\1", escaped)
 
 
+def code(text: str) -> str:
+    """`text` as inline code (shown literally; backslash escapes would show inside code)."""
+    return f"`{text.replace('`', "'")}`"
+
+
 def clip(text: str, limit: int) -> str:
     """Cut `text` to at most `limit` characters, at a word boundary when one is near, with `…`.
 
@@ -71,7 +76,7 @@ def clip(text: str, limit: int) -> str:
         return text
     cut = text[: limit - 1]
     space = cut.rfind(" ")
-    if space >= limit * 0.8:
+    if space >= limit // 2:
         cut = cut[:space]
     cut = cut.rstrip()
     trailing = len(cut) - len(cut.rstrip("\\"))
@@ -90,9 +95,11 @@ def _link(title: str, url: str | None) -> str:
 
 def passage_field(hit: Hit, budget: int) -> tuple[str, str]:
     """One hit as an embed field `(name, value)`: the quoted sentence (context around it when
-    present), then the citation. The value fits in `budget` characters (at most 1,024)."""
+    present), then the citation. Name and value together fit in `budget` characters, each
+    within its own limit (256 and 1,024)."""
     p = hit.passage
-    name = clip(f"{hit.rank}. {p.title}", FIELD_NAME_LIMIT)
+    name = clip(f"{hit.rank}. {p.title}", min(FIELD_NAME_LIMIT, max(budget // 4, 24)))
+    budget = min(FIELD_VALUE_LIMIT, budget - len(name))
     cite = f"— {_link(p.title, p.url)}, sentence {p.sentence} · score {hit.score:.2f}"
     if len(cite) > budget // 2:
         cite = clip(f"— {literal(p.title)}, sentence {p.sentence}", budget // 2)
@@ -119,7 +126,8 @@ def _header(answer: Answer) -> str:
             lines.append(f"Nearest passage (score {answer.hits[0].score:.2f}, below the threshold):")
     elif not answer.hits:
         lines.append("No more passages.")
-    return clip("\n".join(lines), DESCRIPTION_LIMIT)
+    # Well under the 4,096 limit: the passages need most of the 6,000 characters in all.
+    return clip("\n".join(lines), 1500)
 
 
 def answer_embed(answer: Answer) -> discord.Embed:
@@ -140,8 +148,8 @@ def answer_embed(answer: Answer) -> discord.Embed:
     hits = answer.hits[:FIELD_COUNT_LIMIT]
     used = len(embed)
     for i, hit in enumerate(hits):
-        budget = min(FIELD_VALUE_LIMIT, (EMBED_TOTAL_LIMIT - used - 300) // (len(hits) - i))
-        name, value = passage_field(hit, max(budget, 64))
+        budget = (EMBED_TOTAL_LIMIT - used - 100) // (len(hits) - i)
+        name, value = passage_field(hit, max(budget, 96))
         embed.add_field(name=name, value=value, inline=False)
         used = len(embed)
     return embed
@@ -153,7 +161,8 @@ def sources_embed(docs: Sequence[SourceInfo], built_at: str) -> discord.Embed:
     lines: list[str] = []
     length = 0
     for n, doc in enumerate(sorted(docs, key=lambda d: d.title.lower())):
-        line = f"• {_link(clip(doc.title, 200), doc.url)}: {doc.passages} passages (`{literal(doc.document)}`)"
+        link = _link(clip(doc.title, 200), doc.url)
+        line = f"• {link}: {doc.passages} passages ({code(doc.document)})"
         line = clip(line, 400)
         if length + len(line) + 40 > DESCRIPTION_LIMIT:
             lines.append(f"… and {len(docs) - n} more")
@@ -183,15 +192,16 @@ def stats_embed(stats: Sequence[dict[str, Any]], topic: str | None) -> discord.E
     embed = discord.Embed(title=clip(title, TITLE_LIMIT), colour=ANSWER_COLOUR)
     shown = list(stats)[:FIELD_COUNT_LIMIT]
     for i, stat in enumerate(shown):
-        budget = min(FIELD_VALUE_LIMIT, (EMBED_TOTAL_LIMIT - len(embed) - 300) // (len(shown) - i))
+        budget = (EMBED_TOTAL_LIMIT - len(embed) - 100) // (len(shown) - i)
+        name = clip(literal(str(stat.get("display", ""))), min(FIELD_NAME_LIMIT, max(budget // 4, 24)))
+        budget = min(FIELD_VALUE_LIMIT, budget - len(name))
         cites = [
             f"— {literal(str(c.get('title', c.get('document', ''))))}, sentence {c.get('sentence', '?')}: "
             f"“{literal(str(c.get('text', '')))}”"
             for c in stat.get("citations", [])[:3]
         ]
         value = clip("\n".join(cites) or "(no citation)", max(budget, 64))
-        embed.add_field(name=clip(literal(str(stat.get("display", ""))), FIELD_NAME_LIMIT),
-                        value=value, inline=False)
+        embed.add_field(name=name, value=value, inline=False)
     if len(stats) > FIELD_COUNT_LIMIT:
         embed.set_footer(text=f"Showing {FIELD_COUNT_LIMIT} of {len(stats)}: pick a topic to narrow down.")
     return embed
@@ -218,7 +228,7 @@ def reindex_text(report: BuildReport) -> str:
         f"Index rebuilt: {report.documents} documents, {report.passages} passages, "
         f"{len(report.skipped)} skipped files, {report.seconds:.1f} s."
     ]
-    lines += [f"• skipped `{literal(s.path)}`: {literal(s.reason)}" for s in report.skipped[:10]]
+    lines += [f"• skipped {code(s.path)}: {literal(s.reason)}" for s in report.skipped[:10]]
     if len(report.skipped) > 10:
         lines.append(f"… and {len(report.skipped) - 10} more")
     return clip("\n".join(lines), CONTENT_LIMIT)

@@ -9,6 +9,7 @@ callback and webhook follow-up routes, command sync. Every wait is bounded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -206,7 +207,5 @@ class DiscordDouble:
                 missing = [t for t in tokens if t not in self.followups]
                 raise TimeoutError(f"no follow-up for {len(missing)} interaction(s)")
             self._followup_arrived.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._followup_arrived.wait(), min(remaining, 0.5))
-            except TimeoutError:
-                pass

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -55,7 +54,8 @@ async def test_ask_answers_with_cited_passages_and_buttons(seed_service: QAServi
 
 async def test_ask_with_no_good_match_says_so_and_shows_only_the_nearest(seed_service: QAService) -> None:
     async with discord_world(seed_service) as w:
-        result = await w.member.slash(w.general, "ask", question="What is the best recipe for banana bread?")
+        result = await w.member.slash(
+            w.general, "ask", question="What is the best recipe for banana bread?")
         embed = result.response.embeds[0]
         assert "The articles do not seem to cover this question." in embed.description
         assert "below the threshold" in embed.description
@@ -155,7 +155,8 @@ def hostile_service(tmp_path: Path, service_for: Callable[..., QAService]) -> QA
 async def test_everyone_in_corpus_text_is_shown_literally_and_never_pings(
         hostile_service: QAService) -> None:
     async with discord_world(hostile_service) as w:
-        result = await w.member.slash(w.general, "ask", question="What did the mayor tell everyone at the town hall?")
+        result = await w.member.slash(
+            w.general, "ask", question="What did the mayor tell everyone at the town hall?")
         text = field_text(result.response.embeds[0])
         assert "@everyone and @here" in text
         assert "\\[the official notice\\](https://evil.example/phish)" in text  # disarmed
@@ -167,7 +168,8 @@ async def test_everyone_in_corpus_text_is_shown_literally_and_never_pings(
 async def test_a_3000_character_sentence_is_cut_with_an_ellipsis_within_limits(
         hostile_service: QAService) -> None:
     async with discord_world(hostile_service) as w:
-        result = await w.member.slash(w.general, "ask", question="What does the flood council report on river defences cover?")
+        result = await w.member.slash(
+            w.general, "ask", question="What does the flood council report on river defences cover?")
         embed = result.response.embeds[0]
         top = embed.fields[0].value
         assert top.startswith("“The flood council report on river defences")
@@ -306,7 +308,8 @@ async def test_second_reindex_is_refused_and_questions_use_the_old_index_meanwhi
 # -------------------------------------------------------------------- channel questions
 
 
-async def test_a_mention_is_answered_as_a_reply(seed_service: QAService, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_mention_is_answered_as_a_reply(
+        seed_service: QAService, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="bot.discord")
     async with discord_world(seed_service) as w:
         asked = await w.member.send(w.general, f"{w.bot.user.mention} When did the incursion begin?")
