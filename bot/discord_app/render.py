@@ -64,7 +64,7 @@ def literal(text: str) -> str:
 
 def code(text: str) -> str:
     """`text` as inline code (shown literally; backslash escapes would show inside code)."""
-    return f"`{text.replace('`', "'")}`"
+    return "`" + text.replace("`", "'") + "`"
 
 
 def clip(text: str, limit: int) -> str:
