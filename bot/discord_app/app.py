@@ -1,0 +1,138 @@
+"""The Discord client: intents, command sync, the per-user cooldown, channel questions and the
+error edge. Slash commands live in `commands.py`, rendering in `render.py`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.config import Settings
+from bot.discord_app.parsing import MENTION_HINT, UNEXPECTED, extract_question
+from bot.discord_app.render import answer_embed, cooldown_text
+from bot.discord_app.replies import NO_PINGS, log_answer, report_failure
+from bot.discord_app.views import AnswerView
+from bot.errors import BotError
+from bot.service import QAService
+
+log = logging.getLogger("bot.discord")
+
+
+class UserCooldown:
+    """At most `rate` questions per `per` seconds per user, shared by /ask and channel questions."""
+
+    def __init__(self, rate: int, per: float) -> None:
+        self.rate = rate
+        self.per = per
+        self._buckets: dict[int, app_commands.Cooldown] = {}
+
+    def hit(self, user_id: int) -> tuple[app_commands.Cooldown, float | None]:
+        """Count one question. Returns the user's bucket and the seconds to wait (None if allowed)."""
+        if len(self._buckets) > 10_000:  # forget users whose window has passed
+            now = time.time()
+            self._buckets = {u: b for u, b in self._buckets.items() if now - b._window < self.per}
+        bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.rate, self.per))
+        return bucket, bucket.update_rate_limit()
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    """Default intents; Message Content (privileged) only when there are ask channels."""
+    intents = discord.Intents.default()
+    intents.message_content = bool(settings.ask_channel_ids)
+    return intents
+
+
+class NewsTree(app_commands.CommandTree["NewsBot"]):
+    """The command tree; its error handler is the Discord edge for every slash command."""
+
+    async def on_error(self, interaction: discord.Interaction[NewsBot],
+                       error: app_commands.AppCommandError) -> None:
+        name = interaction.command.qualified_name if interaction.command else "command"
+        await report_failure(interaction, error, f"/{name}")
+
+
+class NewsBot(discord.Client):
+    """The bot: answers slash commands and questions in channels from a `QAService`.
+
+    Args:
+        settings: the configuration (guild for command sync, ask channels, cooldown).
+        service: the shared, thread-safe question-answering service; every call to it goes
+            through `asyncio.to_thread` so the gateway heartbeat never stalls.
+    """
+
+    def __init__(self, settings: Settings, service: QAService, **options: Any) -> None:
+        super().__init__(intents=intents_for(settings), allowed_mentions=NO_PINGS, **options)
+        self.settings = settings
+        self.service = service
+        self.cooldown = UserCooldown(settings.ask_cooldown_rate, settings.ask_cooldown_seconds)
+        self.tree = NewsTree(self)
+        from bot.discord_app.commands import COMMANDS
+
+        for command in COMMANDS:
+            self.tree.add_command(command)
+
+    async def setup_hook(self) -> None:
+        """Load (or first build) the index off the loop, then sync the application commands."""
+        built = await asyncio.to_thread(self.service.ensure_index)
+        if built is not None:
+            log.info("built the index: %s", built.summary())
+        synced = await self.sync_commands()
+        log.info("synced %d commands %s", len(synced),
+                 f"to guild {self.settings.discord_guild_id}" if self.settings.discord_guild_id
+                 else "globally (may take up to an hour to appear)")
+
+    async def sync_commands(self) -> list[app_commands.AppCommand]:
+        """Sync to DISCORD_GUILD_ID when set (instant), else globally."""
+        if self.settings.discord_guild_id:
+            guild = discord.Object(self.settings.discord_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            return await self.tree.sync(guild=guild)
+        return await self.tree.sync()
+
+    async def on_ready(self) -> None:
+        log.info("logged in as %s (%s) in %d servers", self.user, getattr(self.user, "id", "?"),
+                 len(self.guilds))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer a message that mentions the bot, or any message in an ask channel, as a reply."""
+        if message.author.bot or self.user is None:
+            return
+        question = extract_question(
+            message.content, self.user.id,
+            mentioned=self.user in message.mentions,
+            ask_channel=message.guild is not None and message.channel.id in self.settings.ask_channel_ids,
+        )
+        if question is None:
+            return
+        try:
+            await self.answer_message(message, question)
+        except Exception as exc:
+            text = f"Sorry: {exc}" if isinstance(exc, BotError) else UNEXPECTED
+            if not isinstance(exc, BotError):
+                log.exception("channel question failed for user %s", message.author.id)
+            await message.reply(text, mention_author=False, allowed_mentions=NO_PINGS)
+
+    async def answer_message(self, message: discord.Message, question: str) -> None:
+        """Reply to a channel question with the cited answer (or a hint, or the cooldown)."""
+        if not question:
+            await message.reply(MENTION_HINT, mention_author=False, allowed_mentions=NO_PINGS)
+            return
+        _, retry = self.cooldown.hit(message.author.id)
+        if retry is not None:
+            await message.reply(cooldown_text(retry), mention_author=False, allowed_mentions=NO_PINGS)
+            return
+        t0 = time.perf_counter()
+        answer = await asyncio.to_thread(self.service.ask, question)
+        view = AnswerView(self, answer, self.settings.top_k)
+        view.message = await message.reply(embed=answer_embed(answer), view=view,
+                                           mention_author=False, allowed_mentions=NO_PINGS)
+        log_answer("message", message.author.id, answer.answered, len(answer.hits), time.perf_counter() - t0)
+
+
+def create_bot(settings: Settings, service: QAService | None = None) -> NewsBot:
+    """Build the bot (not connected). `service` defaults to a `QAService` over `settings`."""
+    return NewsBot(settings, service or QAService(settings))

@@ -1,0 +1,100 @@
+"""The slash commands. Each body validates, defers before slow work, runs the core in a thread
+and sends what `render` built; failures go to `NewsTree.on_error`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, cast
+
+import discord
+from discord import app_commands
+
+from bot.discord_app import render
+from bot.discord_app.replies import NO_PINGS, log_answer
+from bot.discord_app.views import AnswerView
+from bot.errors import ReindexInProgressError, UsageError
+
+if TYPE_CHECKING:
+    from bot.discord_app.app import NewsBot
+
+log = logging.getLogger("bot.discord")
+
+
+def _bot(interaction: discord.Interaction) -> NewsBot:
+    return cast("NewsBot", interaction.client)
+
+
+async def _ask_cooldown(interaction: discord.Interaction) -> bool:
+    bucket, retry = _bot(interaction).cooldown.hit(interaction.user.id)
+    if retry is not None:
+        raise app_commands.CommandOnCooldown(bucket, retry)
+    return True
+
+
+@app_commands.command(name="ask", description="Ask a question about the news articles")
+@app_commands.describe(question="What you want to know", k="How many passages to show (1-25)")
+@app_commands.check(_ask_cooldown)
+async def ask(interaction: discord.Interaction, question: str,
+              k: app_commands.Range[int, 1, 25] | None = None) -> None:
+    """Answer with the best-matching sentences, cited, and the Show context / More buttons."""
+    if not question.strip():
+        raise UsageError("the question is empty: type a question about the news articles")
+    t0 = time.perf_counter()
+    bot = _bot(interaction)
+    await interaction.response.defer(thinking=True)
+    answer = await asyncio.to_thread(bot.service.ask, question, k)
+    view = AnswerView(bot, answer, k or bot.settings.top_k)
+    view.message = await interaction.followup.send(embed=render.answer_embed(answer), view=view,
+                                                   allowed_mentions=NO_PINGS, wait=True)
+    log_answer("/ask", interaction.user.id, answer.answered, len(answer.hits), time.perf_counter() - t0)
+
+
+@app_commands.command(name="stats", description="Key figures stated in the articles")
+@app_commands.describe(topic="Only figures about this topic")
+async def stats(interaction: discord.Interaction, topic: str | None = None) -> None:
+    """List the key figures (all, or those about `topic`) with their citations."""
+    await interaction.response.defer(thinking=True)
+    found = await asyncio.to_thread(_bot(interaction).service.stats, topic)
+    await interaction.followup.send(embed=render.stats_embed(found, topic), allowed_mentions=NO_PINGS)
+
+
+@stats.autocomplete("topic")
+async def stats_topic(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Topics containing what was typed (at most 25 choices of at most 100 characters)."""
+    topics = await asyncio.to_thread(_bot(interaction).service.stat_topics, current)
+    return render.topic_choices(topics)
+
+
+@app_commands.command(name="sources", description="The articles in the index")
+async def sources(interaction: discord.Interaction) -> None:
+    """List the indexed documents with passage counts and the build time."""
+    await interaction.response.defer(thinking=True)
+    docs, built_at = await asyncio.to_thread(_bot(interaction).service.sources)
+    await interaction.followup.send(embed=render.sources_embed(docs, built_at), allowed_mentions=NO_PINGS)
+
+
+@app_commands.command(name="reindex", description="Rebuild the index from the corpus folder")
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.checks.has_permissions(manage_guild=True)
+@app_commands.guild_only()
+async def reindex(interaction: discord.Interaction) -> None:
+    """Rebuild (Manage Server only); questions meanwhile are answered from the old index."""
+    bot = _bot(interaction)
+    if bot.service.reindexing:
+        raise ReindexInProgressError("a rebuild is already running; try again when it is done")
+    await interaction.response.defer(thinking=True, ephemeral=True)
+    report = await asyncio.to_thread(bot.service.rebuild)
+    log.info("reindex by user %s: %s", interaction.user.id, report.summary())
+    await interaction.followup.send(render.reindex_text(report), ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+@app_commands.command(name="help", description="What this bot does and how to ask")
+async def help_(interaction: discord.Interaction) -> None:
+    """Explain the bot."""
+    await interaction.response.send_message(embed=render.help_embed(), ephemeral=True,
+                                            allowed_mentions=NO_PINGS)
+
+
+COMMANDS: tuple[app_commands.Command, ...] = (ask, stats, sources, reindex, help_)  # type: ignore[type-arg]

@@ -1,0 +1,78 @@
+"""`run_bot`: start the bot from settings, turning every start-up failure into one clear line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sys
+
+import discord
+
+from bot.config import Settings
+from bot.errors import BotError
+
+log = logging.getLogger("bot.discord")
+
+#: A bot token is three base64url parts joined by dots (user id, timestamp, HMAC).
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}")
+
+
+def token_problem(settings: Settings) -> str | None:
+    """Why DISCORD_TOKEN cannot be used, or None. Never includes the token itself."""
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    if not token:
+        return ("DISCORD_TOKEN is not set: put the bot token from the Discord Developer Portal "
+                "(Application > Bot > Reset Token) in .env or the environment")
+    if token.lower().startswith("bot "):
+        return "DISCORD_TOKEN must be the bare token, without the 'Bot ' prefix"
+    if not TOKEN_SHAPE.fullmatch(token):
+        return ("DISCORD_TOKEN is malformed: a bot token is three dot-separated parts; copy it "
+                "again from the Developer Portal (Application > Bot > Reset Token)")
+    return None
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def run_bot(settings: Settings) -> int:
+    """Run the bot until it is stopped. Returns the exit code: 0 when stopped with Ctrl-C,
+    1 with one line on stderr for a missing, malformed or rejected token, missing privileged
+    intents, or a core error (no usable index, model not loadable). Logs go to stderr through
+    `discord.utils.setup_logging` unless logging is already configured."""
+    problem = token_problem(settings)
+    if problem:
+        return _fail(problem)
+    assert settings.discord_token is not None
+    if not logging.getLogger().handlers:
+        discord.utils.setup_logging(level=logging.INFO)
+    else:  # logging already configured (the CLI, a host, pytest): keep its handlers, still log INFO
+        for name in ("bot", "discord"):
+            if logging.getLogger(name).level == logging.NOTSET:
+                logging.getLogger(name).setLevel(logging.INFO)
+    for noisy in ("sentence_transformers", "transformers", "faiss", "bm25s", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    from bot.discord_app.app import create_bot
+
+    async def main() -> None:
+        async with create_bot(settings) as bot:
+            await bot.start(settings.discord_token.get_secret_value().strip())  # type: ignore[union-attr]
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        return 0
+    except discord.LoginFailure:
+        return _fail("Discord rejected DISCORD_TOKEN (401 Unauthorized): reset the token in the "
+                     "Developer Portal and update .env")
+    except discord.PrivilegedIntentsRequired:
+        return _fail("ASK_CHANNEL_IDS needs the Message Content intent: enable it under "
+                     "Application > Bot > Privileged Gateway Intents, or leave ASK_CHANNEL_IDS empty")
+    except BotError as exc:
+        return _fail(str(exc))
+    except (discord.HTTPException, OSError) as exc:
+        log.debug("start-up failed", exc_info=True)
+        return _fail(f"could not connect to Discord: {type(exc).__name__}: {exc}")
+    return 0
