@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -235,9 +234,6 @@ def own_service(seed_corpus: Path, service_for: Callable[..., QAService]) -> QAS
     """A writable copy of the seed corpus with its own built index."""
     service = service_for(seed_corpus)
     service.rebuild()
-    # Build folders are named to the second (bot/index.py `new_build_folder`): a second build
-    # within the same second collides, so let the clock tick first. Reported as a core bug.
-    time.sleep(1.02 - time.time() % 1)
     return service
 
 
