@@ -30,15 +30,16 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("mdy", re.compile(rf"\b({_MONTH})\s+(\d{{1,2}}),?\s+(\d{{4}})\b")),
     ("dmy", re.compile(rf"\b(\d{{1,2}})\s+({_MONTH})\s+(\d{{4}})\b")),
     ("my", re.compile(rf"\b({_MONTH})\s+(\d{{4}})\b")),
-    ("period", re.compile(r"(?<![\d,.£$€])\b((?:1[89]|20)\d{2})\s?[-–/]\s?(\d{4}|\d{2})\b(?![-–/%]|\s?per)")),
+    ("period", re.compile(r"(?<![\d,.£$€])\b((?:1[89]|20)\d{2})\s?[-–/]\s?(\d{4}|\d{1,2})\b"
+                          r"(?![-–/%]|\s?per)")),
     ("year", re.compile(r"(?<![\d,.£$€¥])\b(1[89]\d{2}|20\d{2})\b"
-                        r"(?![,.]\d|\s?%|\s?(?:per\s?cent|percent)\b)")),
+                        r"(?![,.]\d|\s?%|\s?(?:per\s?cent|percent|GMT|BST)\b)")),
 ]
 #: A month, weekday or "month day" without a year: the date of a figure, never a stat itself.
 _LOOSE_DATE = re.compile(rf"\b(?:(?:{_MONTH})(?:\s+\d{{1,2}}\b)?|\d{{1,2}}\s+(?:{_MONTH})|{_WEEKDAY})(?!\w)")
 
 _NUM = re.compile(
-    r"(?<![\w.,/])(\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,])|\d+)(\.\d+)?(?![\d])"
+    r"(?<![\w.,/:])(\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,])|\d+)(\.\d+)?(?![\d])"
 )
 _WORD_NUM: dict[str, int | Decimal] = {
     "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -70,11 +71,12 @@ _UNITS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), u) for p, u i
     (r"[\s-]?(?:tonnes?|tons?)\b", "tonnes"),
     (r"[\s-]?(?:kg|kilogram(?:me)?s?)\b", "kg"),
     (r"(?:\s|-)(?:metres?|meters?)\b", "m"),
-    (r"[\s-](?:years?|months?|weeks?|days?|hours?)\b(?!\s+ago\b|-old)", "duration"),
+    (r"[\s-](?:years?|months?|weeks?|days?|hours?|minutes?|seconds?)\b(?!\s+ago\b|-old)", "duration"),
     (r"\s(?:US\s)?dollars\b", "USD"),
     (r"\s(?:pounds|sterling)\b", "GBP"),
     (r"\seuros?\b", "EUR"),
     (r"\syen\b", "JPY"),
+    (r"\srupees\b", "INR"),
 ]]
 #: Athletics distances: "100m" here is metres, not a million.
 _METRE_DISTANCES = {50, 60, 100, 110, 200, 400, 800, 1500, 3000, 5000, 10000}
@@ -98,8 +100,8 @@ class Quantity:
     (`£1.6m` → 1600000). `unit` is canonical: "count", "%", "km²", "mi²", "km", "mi", "m",
     "tonnes", "kg", "ha", "acres", "duration", a currency code (GBP, USD, EUR...), or "date"
     (then `date` holds ISO text: "2024", "2024-08", "2024-08-06", "2024/2025").
-    `start`/`end` are character offsets in the sentence; `alt` is the same figure in another
-    unit given in brackets right after it ("90 square kilometers (35 square miles)").
+    `start`/`end` are character offsets in the sentence; `alts` is the same figure in other
+    units given in brackets right after it ("90 square kilometers (35 square miles)").
     """
 
     text: str
@@ -111,7 +113,7 @@ class Quantity:
     high: Number | None = None
     qualifier: str | None = None
     date: str | None = None
-    alt: Quantity | None = None
+    alts: tuple[Quantity, ...] = ()
 
     @property
     def is_range(self) -> bool:
@@ -151,7 +153,7 @@ def find_dates(sentence: str) -> list[Quantity]:
             elif kind == "my":
                 iso = f"{int(g[1]):04d}-{_month(g[0]):02d}"
             elif kind == "period":
-                end = g[1] if len(g[1]) == 4 else g[0][:2] + g[1]
+                end = g[1] if len(g[1]) == 4 else g[0][:4 - len(g[1])] + g[1]
                 if int(end) <= int(g[0]):
                     continue
                 iso = f"{g[0]}/{end}"
@@ -264,9 +266,10 @@ def find_quantities(sentence: str) -> list[Quantity]:
             raw2, cur2, s2, e2 = n2
             if s2 == join.end():
                 unit2, value2, end2 = _unit_after(sentence, e2, raw2, cur2 or currency)
-                if unit == "count" and unit2 == "count" and raw < 20 and raw2 < 20 and join.group(0) in "-–":
+                if unit == "count" and unit2 == "count" and join.group(0) in "-–" and (
+                        raw < 20 and raw2 < 20 or raw2 <= raw):
                     i += 1
-                    continue  # a score, "won 2-1"
+                    continue  # a score, "won 2-1", "a 45-6 win"
                 if unit in ("count", unit2) or unit2 == "count":
                     if unit == "count" and value == raw and unit2 != "count" and value2 != raw2:
                         value = raw * (value2 / raw2)  # "2 to 3 billion dollars": scale both ends
@@ -287,18 +290,28 @@ def find_quantities(sentence: str) -> list[Quantity]:
                      None if low is not None else _plain(value),
                      _plain(low) if low is not None else None,
                      _plain(high) if high is not None else None, qual)
-        # "(35 square miles)" right after: the same figure in another unit.
+        # "(35 square miles)", "(£686m; $1.32bn)" right after: the same figure in other units.
         alt_m = re.match(r"\s?\(\s?", sentence[end:])
-        if alt_m and i < len(matches) and matches[i].start() <= end + len(alt_m.group(0)) + 4:
-            n2 = _one_number(sentence, matches[i])
+        alts: list[Quantity] = []
+        j, pos = i, end + len(alt_m.group(0)) if alt_m else -1
+        while alt_m and j < len(matches) and 0 <= matches[j].start() - pos <= 4:
+            n2 = _one_number(sentence, matches[j])
             assert n2 is not None
             raw2, cur2, s2, e2 = n2
             unit2, value2, end2 = _unit_after(sentence, e2, raw2, cur2)
-            if unit2 not in ("count", unit) and sentence[end2:end2 + 1] == ")":
-                alt = Quantity(sentence[s2:end2], s2, end2, unit2, _plain(value2))
+            if unit2 in ("count", unit) or s2 < pos:
+                break
+            alts.append(Quantity(sentence[s2:end2], s2, end2, unit2, _plain(value2)))
+            j += 1
+            sep = re.match(r"\s?[;,]\s?", sentence[end2:])
+            if sentence[end2:end2 + 1] == ")":
                 q = Quantity(sentence[start:end2 + 1], start, end2 + 1, unit, q.value, q.low, q.high,
-                             qual, alt=alt)
-                i += 1
+                             qual, alts=tuple(alts))
+                i = j
+                break
+            if not sep:
+                break
+            pos = end2 + len(sep.group(0))
         out.append(q)
         taken.append((q.start, q.end))
     return sorted(out, key=lambda q: q.start)
