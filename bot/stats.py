@@ -32,8 +32,10 @@ also only just still now already more most less some any each every all both oth
 not no there here how why very too year years month months week weeks day days ago last next
 """.split()  # noqa: SIM905 - a word list reads better as text
 )
+_DATE_PREPOSITIONS = frozenset({"in", "on", "since", "by", "from", "until", "till", "at", "of", "to",
+                                "before", "after", "during", "between", "and", "late", "early", "mid"})
 _KEEP_AFTER_HEAD = frozenset({"in", "of", "from"})
-_WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*")
+_WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*\w*")
 _SYNONYMS = {"troop": "military", "soldier": "military", "force": "military", "personnel": "military",
              "fighter": "military", "person": "people", "people": "people", "worker": "people"}
 #: Counted-phrase quality: a noun phrase after the figure beats words taken from before it.
@@ -107,8 +109,7 @@ class _Mention:
     def keys(self) -> set[tuple[str, Any, Any, Any, Any]]:
         q = self.quantity
         out: set[tuple[str, Any, Any, Any, Any]] = {(q.unit, q.value, q.low, q.high, q.date)}
-        if q.alt is not None:
-            out.add((q.alt.unit, q.alt.value, None, None, None))
+        out.update((a.unit, a.value, None, None, None) for a in q.alts)
         return out
 
 
@@ -150,7 +151,8 @@ def _phrase_after(sentence: str, end: int, unit: str) -> str:
                 out.append(words[j].group(0))
                 j += 1
             break
-        if _is_stop(w) or w[0].isdigit() or (out and re.search(r"(?:ed|ing|ly)$", low) and "-" not in w):
+        verbish = re.search(r"(?:ed|ing|ly)$" if out else r"ing$", low) and "-" not in w
+        if _is_stop(w) or w[0].isdigit() or verbish:
             break
         out.append(w)
         prev_end = words[i].end()
@@ -162,6 +164,9 @@ def _phrase_before(sentence: str, start: int) -> str:
     """Up to six words before a figure, within its clause, without trailing verbs and stop words."""
     clause = re.split(r"[,;:()\"]|\bthat\b|\bwhich\b|\bwho\b", sentence[:start])[-1]
     words = [m.group(0) for m in _words(clause)]
+    digits = [i for i, w in enumerate(words) if w[0].isdigit()]
+    if digits:
+        words = words[digits[-1] + 1:]  # another figure's words are not this one's subject
     while words and (_is_stop(words[-1]) or re.search(r"(?:ed|ing|s)$", words[-1]) and len(words) > 1
                      and words[-1].lower().endswith(("ed", "ing", "rose", "fell", "hit", "put"))):
         words.pop()
@@ -180,7 +185,12 @@ def _date_subject(sentence: str, start: int) -> str:
 def counted_phrase(sentence: str, q: Quantity) -> tuple[str, int, bool]:
     """What figure `q` counts, from its sentence: (phrase, quality AFTER/BEFORE/NONE, after?)."""
     if q.unit == "date":
-        phrase = _date_subject(sentence, q.start)
+        prev = re.search(r"(\w+)\W*$", sentence[:q.start])
+        if not (prev and prev.group(1).lower() in _DATE_PREPOSITIONS):
+            after = _phrase_after(sentence, q.end, "count")  # "the 2012 Olympic bid"
+            if after:
+                return after, AFTER, True
+        phrase = " ".join(_date_subject(sentence, q.start).split()[-5:])
         return phrase, BEFORE if phrase else NONE, False
     after = _phrase_after(sentence, q.end, q.unit)
     if after:
@@ -204,8 +214,8 @@ def mentions(passage: Passage) -> list[_Mention]:
     out = []
     for q in found:
         counts, quality, after = counted_phrase(passage.text, q)
-        if q.unit == "count" and not after:
-            continue  # "Article 50", "rose to 1,200": no noun, no stat
+        if q.unit == "count" and (not after or counts == counts.title() and q.value is not None):
+            continue  # "Article 50", "rose to 1,200", "28 Shinobu Asagoe": no common noun, no stat
         if q.unit == "duration" and not after:
             continue
         out.append(_Mention(q, counts, quality, after, _sentence_date(passage.text, found, q), cite))
@@ -232,8 +242,10 @@ def _same_figure(a: _Mention, b: _Mention) -> bool:
     if a.quantity.unit == "count" and _head(a.counts) != _head(b.counts):
         return False
     if a.citation.document == b.citation.document:
-        return True
-    return bool(_content(a.counts) & _content(b.counts))
+        return a.quantity.unit != "date" or bool(_content(a.counts) & _content(b.counts))
+    # Across documents the counted phrases must agree, not merely share a word ("record").
+    ca, cb = _content(a.counts), _content(b.counts)
+    return bool(ca) and (ca == cb or len(ca & cb) >= 2)
 
 
 def _display(m: _Mention, counts: str, after: bool) -> str:
@@ -250,10 +262,10 @@ def _display(m: _Mention, counts: str, after: bool) -> str:
 
 
 def _stat(group: list[_Mention]) -> Stat:
-    best = max(group, key=lambda m: (m.quantity.alt is not None, m.quality, -group.index(m)))
+    best = max(group, key=lambda m: (len(m.quantity.alts), m.quality, -group.index(m)))
     named = max(group, key=lambda m: (m.quality, len(m.counts) <= 60, -group.index(m)))
     q = best.quantity
-    also = ({"display": q.alt.text, "value": q.alt.value, "unit": q.alt.unit},) if q.alt else ()
+    also = tuple({"display": a.text, "value": a.value, "unit": a.unit} for a in q.alts)
     cites: list[Citation] = []
     for m in group:
         if all((c.document, c.text) != (m.citation.document, m.citation.text) for c in cites):
