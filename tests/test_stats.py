@@ -140,6 +140,7 @@ def test_general_case(sentence: str, value: float | None, low: float | None, hig
     pytest.param("The attack began on Aug. 6, 2024.", "2024-08-06", id="Aug. 6, 2024"),
     pytest.param("The law was passed in 2019.", "2019", id="a year alone is a date"),
     pytest.param("The offensive began in August 2024.", "2024-08", id="August 2024"),
+    pytest.param("They returned in 1963-4 as champions.", "1963/1964", id="1963-4 is a period"),
 ])
 def test_dates_are_dates_not_numbers(sentence: str, iso: str) -> None:
     stats = stats_of(sentence)
@@ -153,9 +154,19 @@ def test_dates_are_dates_not_numbers(sentence: str, iso: str) -> None:
     "Arsenal won 2-1 on Sunday.",
     "Sales of 3G phones rose in the 1990s.",
     "Article 50 was triggered.",
+    "New Zealand's 45-6 demolition job in Paris hurt.",
+    "The awards will be shown on BBC One at 2010 GMT.",
+    "28 Shinobu Asagoe (Japan)",
 ])
 def test_not_a_stat(sentence: str) -> None:
     assert [s for s in stats_of(sentence) if s["unit"] != "date"] == []
+
+
+def test_several_bracketed_currencies_are_one_figure() -> None:
+    s = stats_of("Net profit rose to A$458.4m ($357.6m; £191m) from a year earlier.")
+    money = [x for x in s if x["unit"] == "AUD"]
+    assert [x["unit"] for x in s] == ["AUD"]
+    assert [(a["value"], a["unit"]) for a in money[0]["also"]] == [(357_600_000, "USD"), (191_000_000, "GBP")]
 
 
 def test_from_x_to_y_is_a_change_not_a_range() -> None:
