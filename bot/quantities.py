@@ -30,6 +30,8 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("mdy", re.compile(rf"\b({_MONTH})\s+(\d{{1,2}}),?\s+(\d{{4}})\b")),
     ("dmy", re.compile(rf"\b(\d{{1,2}})\s+({_MONTH})\s+(\d{{4}})\b")),
     ("my", re.compile(rf"\b({_MONTH})\s+(\d{{4}})\b")),
+    ("span", re.compile(r"\b(?:between|from)\s+((?:1[89]|20)\d{2})\s+(?:and|to|until)\s+"
+                        r"((?:1[89]|20)\d{2})\b")),
     ("period", re.compile(r"(?<![\d,.£$€])\b((?:1[89]|20)\d{2})\s?[-–/]\s?(\d{4}|\d{1,2})\b"
                           r"(?![-–/%]|\s?per)")),
     ("year", re.compile(r"(?<![\d,.£$€¥])\b(1[89]\d{2}|20\d{2})\b"
@@ -152,6 +154,10 @@ def find_dates(sentence: str) -> list[Quantity]:
                 iso = f"{int(g[2]):04d}-{_month(g[1]):02d}-{int(g[0]):02d}"
             elif kind == "my":
                 iso = f"{int(g[1]):04d}-{_month(g[0]):02d}"
+            elif kind == "span":
+                if int(g[1]) <= int(g[0]):
+                    continue
+                iso = f"{g[0]}/{g[1]}"
             elif kind == "period":
                 end = g[1] if len(g[1]) == 4 else g[0][:4 - len(g[1])] + g[1]
                 if int(end) <= int(g[0]):

@@ -141,6 +141,7 @@ def test_general_case(sentence: str, value: float | None, low: float | None, hig
     pytest.param("The law was passed in 2019.", "2019", id="a year alone is a date"),
     pytest.param("The offensive began in August 2024.", "2024-08", id="August 2024"),
     pytest.param("They returned in 1963-4 as champions.", "1963/1964", id="1963-4 is a period"),
+    pytest.param("He managed her career between 1960 and 1973.", "1960/1973", id="between two years"),
 ])
 def test_dates_are_dates_not_numbers(sentence: str, iso: str) -> None:
     stats = stats_of(sentence)
