@@ -34,7 +34,7 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                         r"((?:1[89]|20)\d{2})\b")),
     ("period", re.compile(r"(?<![\d,.£$€])\b((?:1[89]|20)\d{2})\s?[-–/]\s?(\d{4}|\d{1,2})\b"
                           r"(?![-–/%]|\s?per)")),
-    ("year", re.compile(r"(?<![\d,.£$€¥])\b(1[89]\d{2}|20\d{2})\b"
+    ("year", re.compile(r"(?<![\d,.£$€¥])\b(1[6-9]\d{2}|20\d{2})\b"
                         r"(?![,.]\d|\s?%|\s?(?:per\s?cent|percent|GMT|BST)\b)")),
 ]
 #: A month, weekday or "month day" without a year: the date of a figure, never a stat itself.
@@ -79,6 +79,7 @@ _UNITS: list[tuple[re.Pattern[str], str]] = [(re.compile(p, re.I), u) for p, u i
     (r"\seuros?\b", "EUR"),
     (r"\syen\b", "JPY"),
     (r"\srupees\b", "INR"),
+    (r"\syuan\b", "CNY"),
 ]]
 #: Athletics distances: "100m" here is metres, not a million.
 _METRE_DISTANCES = {50, 60, 100, 110, 200, 400, 800, 1500, 3000, 5000, 10000}
@@ -224,6 +225,7 @@ def find_quantities(sentence: str) -> list[Quantity]:
     """
     dates = find_dates(sentence)
     taken = [(d.start, d.end) for d in dates]
+    taken += [m.span() for m in _LOOSE_DATE.finditer(sentence)]  # "12 March": a date, not 12
     out: list[Quantity] = list(dates)
 
     def free(s: int, e: int) -> bool:

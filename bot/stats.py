@@ -34,6 +34,7 @@ not no there here how why very too year years month months week weeks day days a
 )
 _DATE_PREPOSITIONS = frozenset({"in", "on", "since", "by", "from", "until", "till", "at", "of", "to",
                                 "before", "after", "during", "between", "and", "late", "early", "mid"})
+_AREA_NOUNS = frozenset({"area", "territory"})
 _KEEP_AFTER_HEAD = frozenset({"in", "of", "from"})
 _WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*\w*")
 _SYNONYMS = {"troop": "military", "soldier": "military", "force": "military", "personnel": "military",
@@ -121,7 +122,7 @@ def _is_stop(word: str) -> bool:
     return word.lower() in _STOP
 
 
-def _phrase_after(sentence: str, end: int, unit: str) -> str:
+def _phrase_after(sentence: str, end: int, unit: str, start: int = 0) -> str:
     """The noun phrase right after a figure: "North Korean soldiers", "of Russian land" → "Russian land"."""
     rest = sentence[end:]
     if re.match(r"\s*[,.;:)]", rest):
@@ -133,8 +134,9 @@ def _phrase_after(sentence: str, end: int, unit: str) -> str:
         i = 1
         while i < len(words) and words[i].group(0).lower() in {"the", "a", "an", "its", "their"}:
             i += 1
-    elif unit not in ("count", "date") and not (words and words[0].group(0).lower() in {"area", "territory"}):
-        return ""
+    elif unit not in ("count", "date") and not (words and words[0].group(0).lower() in _AREA_NOUNS) \
+            and not re.search(r"\b(?:a|an|the|its|their)\s+$", sentence[:start].lower()):
+        return ""  # a figure used as an adjective ("a 35% hike", "the 3.3% growth") names its noun
     prev_end = words[i - 1].end() if i else 0
     while i < len(words) and len(out) < 6:
         w = words[i].group(0)
@@ -160,15 +162,18 @@ def _phrase_after(sentence: str, end: int, unit: str) -> str:
     return " ".join(out)
 
 
-def _phrase_before(sentence: str, start: int) -> str:
-    """Up to six words before a figure, within its clause, without trailing verbs and stop words."""
-    clause = re.split(r"[,;:()\"]|\bthat\b|\bwhich\b|\bwho\b", sentence[:start])[-1]
+def _phrase_before(sentence: str, start: int, cut_figures: bool = True) -> str:
+    """Up to six words before a figure, within its clause, without leading/trailing stop words.
+
+    With `cut_figures`, words before another figure in the clause are dropped (they belong to
+    that figure); years do not count as figures here ("Pre-tax profit for 2004 was £15.4m").
+    """
+    clause = re.split(r",(?!\d)|[;:()\"]|\bthat\b|\bwhich\b|\bwho\b", sentence[:start])[-1]
     words = [m.group(0) for m in _words(clause)]
-    digits = [i for i, w in enumerate(words) if w[0].isdigit()]
-    if digits:
-        words = words[digits[-1] + 1:]  # another figure's words are not this one's subject
-    while words and (_is_stop(words[-1]) or re.search(r"(?:ed|ing|s)$", words[-1]) and len(words) > 1
-                     and words[-1].lower().endswith(("ed", "ing", "rose", "fell", "hit", "put"))):
+    figures = [i for i, w in enumerate(words) if w[0].isdigit() and not re.fullmatch(r"(?:1[89]|20)\d\d", w)]
+    if cut_figures and figures:
+        words = words[figures[-1] + 1:]
+    while words and _is_stop(words[-1]):
         words.pop()
     while words and _is_stop(words[0]):
         words.pop(0)
@@ -179,7 +184,7 @@ def _date_subject(sentence: str, start: int) -> str:
     """What a date dates: "The incursion, which began in August 2024" → "The incursion began"."""
     head = sentence[:start]
     head = re.sub(r"\s*,\s*(?:which|that|who)\s+", " ", head)
-    return _phrase_before(head, len(head))
+    return _phrase_before(head, len(head), cut_figures=False)
 
 
 def counted_phrase(sentence: str, q: Quantity) -> tuple[str, int, bool]:
@@ -192,7 +197,7 @@ def counted_phrase(sentence: str, q: Quantity) -> tuple[str, int, bool]:
                 return after, AFTER, True
         phrase = " ".join(_date_subject(sentence, q.start).split()[-5:])
         return phrase, BEFORE if phrase else NONE, False
-    after = _phrase_after(sentence, q.end, q.unit)
+    after = _phrase_after(sentence, q.end, q.unit, q.start)
     if after:
         return after, AFTER, True
     before = _phrase_before(sentence, q.start)

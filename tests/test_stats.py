@@ -117,6 +117,10 @@ GENERAL = [
                  id="386 sq miles is an area, not a bare number"),
     pytest.param("Up to 500 people were evacuated.", 500, None, None, "count", "up to", "people",
                  id="qualifier up to"),
+    pytest.param("Mr Straw said the proposal would mean a 35% hike in the budget.", 35, None, None, "%",
+                 None, "hike", id="a 35% hike names its noun"),
+    pytest.param("Total assets were 5.3 trillion yuan.", 5_300_000_000_000, None, None, "CNY", None, None,
+                 id="5.3 trillion yuan"),
     pytest.param("At least 30 villages were hit.", 30, None, None, "count", "at least", "villages",
                  id="qualifier at least"),
 ]
@@ -142,6 +146,7 @@ def test_general_case(sentence: str, value: float | None, low: float | None, hig
     pytest.param("The offensive began in August 2024.", "2024-08", id="August 2024"),
     pytest.param("They returned in 1963-4 as champions.", "1963/1964", id="1963-4 is a period"),
     pytest.param("He managed her career between 1960 and 1973.", "1960/1973", id="between two years"),
+    pytest.param("The 1728 composition was found.", "1728", id="an old year is a date"),
 ])
 def test_dates_are_dates_not_numbers(sentence: str, iso: str) -> None:
     stats = stats_of(sentence)
@@ -158,6 +163,7 @@ def test_dates_are_dates_not_numbers(sentence: str, iso: str) -> None:
     "New Zealand's 45-6 demolition job in Paris hurt.",
     "The awards will be shown on BBC One at 2010 GMT.",
     "28 Shinobu Asagoe (Japan)",
+    "Fans boycott the 12 March concert.",
 ])
 def test_not_a_stat(sentence: str) -> None:
     assert [s for s in stats_of(sentence) if s["unit"] != "date"] == []
