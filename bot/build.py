@@ -161,7 +161,7 @@ def build(
         # 3. Sparse index and stats, then write and swap.
         t2 = time.perf_counter()
         sparse = SparseIndex.build([p.text for p in passages])
-        stats = extract_stats(passages)
+        stats = extract_stats(all_passages)  # duplicates too: every document stating a figure is cited
         timings["sparse_stats"] = time.perf_counter() - t2
         t3 = time.perf_counter()
         file_hashes = {d.id: d.content_hash for d in loaded.documents}

@@ -145,6 +145,24 @@ def chat(service, stdin=None, stdout=None) -> int:  # type: ignore[no-untyped-de
     return 0
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Print the corpus's key figures (all, or those about --topic) with their citations."""
+    stats = _service(args).stats(args.topic)
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=1))
+        return 0
+    if not stats:
+        print("No figures found" + (f" about {args.topic!r}." if args.topic else "."))
+    for stat in stats:
+        dated = stat.get("date") and stat["unit"] != "date"
+        print(f"» {stat['display']}" + (f"  ({stat['date']})" if dated else ""))
+        for c in stat["citations"]:
+            print(f'   "{c["text"]}" — {c["title"]}, {c["document"]} sentence {c["sentence"]}')
+        for old in stat.get("history", ()):
+            print(f"   earlier: {old['display']} ({old['citations'][0]['published']})")
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     return chat(_service(args))
 
@@ -182,6 +200,12 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print JSON (JSON Lines from stdin)")
     paths(a)
     a.set_defaults(func=cmd_ask)
+
+    st = sub.add_parser("stats", help="list the key figures (all, or about a topic)")
+    st.add_argument("--topic", metavar="TEXT", help="only figures about this topic (matched by meaning)")
+    st.add_argument("--json", action="store_true", help="print a JSON list")
+    paths(st)
+    st.set_defaults(func=cmd_stats)
 
     c = sub.add_parser("chat", help="interactive console chat")
     paths(c)

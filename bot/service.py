@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from bot.answer import Answer, compose
 from bot.build import BuildReport, Progress, build
@@ -20,12 +23,18 @@ from bot.config import Settings
 from bot.embed import Encoder
 from bot.errors import IndexMissingError, ReindexInProgressError, UsageError
 from bot.index import Index, load_index
-from bot.retrieve import retrieve
+from bot.retrieve import Hit, retrieve
+from bot.stats import answers_kind, question_kind, rank_stats, stat_texts
 
 log = logging.getLogger(__name__)
 
 #: Longest question accepted before truncation, in characters (the model reads far less).
 MAX_QUESTION_CHARS = 4000
+#: Cosine (plus lexical bonus) a stat needs to be "about" a topic, and how far below the best
+#: match it may fall; tuned on the seed topics ("north korea", "casualties", "territory").
+STAT_TOPIC_THRESHOLD, STAT_TOPIC_MARGIN = 0.4, 0.15
+#: Autocomplete limits (Discord: 25 choices of at most 100 characters).
+MAX_TOPICS, MAX_TOPIC_CHARS = 25, 100
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,7 @@ class QAService:
         self._load_lock = threading.RLock()
         self._rebuild_lock = threading.Lock()
         self._stale: tuple[tuple[Any, ...], list[str]] | None = None
+        self._stat_vecs: tuple[Index, list[np.ndarray]] | None = None
 
     # -------------------------------------------------------------------- components
 
@@ -181,8 +191,10 @@ class QAService:
         ctx = self.settings.context_sentences if context is None else context
         found = retrieve(index, self.encoder, text, k, offset=offset,
                          mode=self.settings.retrieval_mode, context=ctx)
+        figures = self._figures(text, found.hits) if offset == 0 else ()
         answer = compose(text, found.hits, found.best_score, self.settings.score_threshold,
-                         warnings=self.stale_warnings(index), notes=notes, offset=offset)
+                         warnings=self.stale_warnings(index), notes=notes, figures=figures,
+                         offset=offset)
         return replace(answer, seconds=time.perf_counter() - t0)
 
     def sources(self) -> tuple[list[SourceInfo], str]:
@@ -198,13 +210,78 @@ class QAService:
         return docs, str(index.manifest.get("built_at", "unknown"))
 
     def stats(self, topic: str | None = None) -> list[dict[str, Any]]:
-        """The key figures of the corpus (JSON dicts, see `bot.stats.Stat.to_json`), all or
-        those about `topic`."""
-        return list(self.index.stats)
+        """The key figures of the corpus, all or those about `topic` (best match first).
+
+        Each dict is `bot.stats.Stat.to_json()`: display, value, low, high, unit, qualifier,
+        counts, date, citations [{document, title, sentence, text, url, published}], also,
+        history. A topic is matched by meaning over each stat's counted phrase and sentences.
+
+        Raises:
+            IndexMissingError, IndexCorruptError, ModelMismatchError: no usable index.
+        """
+        index = self.index
+        if topic is None or not topic.strip():
+            return list(index.stats)
+        ranked = self._rank(index, topic.strip(), list(index.stats))
+        if not ranked:
+            return []
+        floor = max(STAT_TOPIC_THRESHOLD, ranked[0][1] - STAT_TOPIC_MARGIN)
+        return [index.stats[i] for i, score in ranked if score >= floor]
 
     def stat_topics(self, current: str = "") -> list[str]:
-        """Topic suggestions for autocomplete that contain `current` (at most 25)."""
-        return []
+        """Topic suggestions for autocomplete: counted phrases containing `current`.
+
+        At most 25, each at most 100 characters; phrases starting with `current` first, then
+        the most cited.
+        """
+        needle = current.strip().lower()
+        weight: dict[str, int] = {}
+        for stat in self.index.stats:
+            phrase = " ".join(str(stat.get("counts") or "").split())[:MAX_TOPIC_CHARS]
+            if phrase and needle in phrase.lower():
+                weight[phrase] = weight.get(phrase, 0) + len(stat.get("citations", ()))
+        order = sorted(weight, key=lambda p: (not p.lower().startswith(needle), -weight[p], p.lower()))
+        return order[:MAX_TOPICS]
+
+    def _stat_vectors(self, index: Index) -> list[np.ndarray]:
+        """Unit vectors of each stat's counted phrase and sentences, cached per loaded index.
+
+        Sentences reuse the index's passage embeddings; only counted phrases are encoded.
+        """
+        cached = self._stat_vecs
+        if cached is not None and cached[0] is index:
+            return cached[1]
+        rows = {p.text: i for i, p in enumerate(index.passages)}
+        texts = [stat_texts(s) for s in index.stats]
+        missing = sorted({t for ts in texts for t in ts if t not in rows})
+        extra = dict(zip(missing, self.encoder.encode(missing), strict=True)) if missing else {}
+        vecs = [np.stack([index.embeddings[rows[t]] if t in rows else extra[t] for t in ts]) for ts in texts]
+        self._stat_vecs = (index, vecs)
+        return vecs
+
+    def _rank(self, index: Index, text: str, stats: list[dict[str, Any]]) -> list[tuple[int, float]]:
+        vecs = self._stat_vectors(index)
+        query = self.encoder.encode([text])[0]
+        return rank_stats(text, query, stats, vecs, threshold=-1.0)
+
+    def _figures(self, question: str, hits: Sequence[Hit]) -> tuple[dict[str, Any], ...]:
+        """The stat that answers a how many / how much / when question, if a retrieved hit states it.
+
+        Hits are taken in rank order; among the stats a hit's sentence states (of the kind the
+        question asks for), the one whose counted phrase and sentence best match the question.
+        """
+        kind = question_kind(question)
+        index = self.index
+        if kind is None or not index.stats:
+            return ()
+        scores = dict(self._rank(index, question, list(index.stats)))
+        for hit in hits:
+            p = hit.passage
+            cands = [i for i, s in enumerate(index.stats) if answers_kind(s, kind) and any(
+                c["text"] == p.text for c in s.get("citations", ()))]
+            if cands:
+                return (index.stats[max(cands, key=lambda i: scores.get(i, 0.0))],)
+        return ()
 
     @property
     def corpus_dir(self) -> Path:

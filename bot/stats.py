@@ -1,27 +1,401 @@
 """Stats stage: the figures the corpus states (areas, counts, money, dates), with citations.
 
-Placeholder until the key-stats issue lands: extraction returns no stats yet.
+Each sentence is read by the quantity grammar (`bot.quantities`); each figure gets the short
+phrase of what it counts, taken from the sentence ("North Korean soldiers", "Russian land").
+The same figure stated in several sentences or documents becomes one `Stat` with all its
+citations; with dated documents, the newest value for the same thing comes first and the
+older ones are its history. Topic ranking (`rank_stats`) is a small pure function over
+embeddings that the service computes with the index's model.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from bot.corpus import Passage
+from bot.quantities import Number, Quantity, find_quantities, loose_date
+
+#: Words that end a counted phrase: verbs, prepositions, conjunctions, determiners.
+_STOP = frozenset(
+    """
+a an the this that these those which who whom whose what when where while as than then and or
+but nor so if because is are was were be been being am has have had having do does did will
+would could can may might must shall should to in on at for from by with about into over under
+between against per since after before during until up down out off through across around
+its it their they them he she his her we our you your i me my said says say told according
+also only just still now already more most less some any each every all both other such
+not no there here how why very too year years month months week weeks day days ago last next
+""".split()  # noqa: SIM905 - a word list reads better as text
+)
+_DATE_PREPOSITIONS = frozenset({"in", "on", "since", "by", "from", "until", "till", "at", "of", "to",
+                                "before", "after", "during", "between", "and", "late", "early", "mid"})
+_AREA_NOUNS = frozenset({"area", "territory"})
+_KEEP_AFTER_HEAD = frozenset({"in", "of", "from"})
+_WORD = re.compile(r"[A-Za-z][\w'’-]*|\d[\d,.]*\w*")
+_SYNONYMS = {"troop": "military", "soldier": "military", "force": "military", "personnel": "military",
+             "fighter": "military", "person": "people", "people": "people", "worker": "people"}
+#: Counted-phrase quality: a noun phrase after the figure beats words taken from before it.
+AFTER, BEFORE, NONE = 2, 1, 0
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a stat is stated: document id, title, sentence number (from 1) and the sentence."""
+
+    document: str
+    title: str
+    sentence: int
+    text: str
+    url: str | None = None
+    published: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"document": self.document, "title": self.title, "sentence": self.sentence,
+                "text": self.text, "url": self.url, "published": self.published}
 
 
 @dataclass(frozen=True)
 class Stat:
-    """One figure stated in the corpus."""
+    """One figure stated in the corpus, with what it counts and every sentence that states it.
+
+    `value` is a single figure; `low`/`high` both ends of a range (value None); all three are
+    None for a vague magnitude ("thousands of troops") and for a date (then `date` holds it,
+    ISO: "2024-08"). `unit` is canonical (see `bot.quantities.Quantity`); `also` holds the same
+    figure in other units as written ("35 square miles"). `date` on a figure is the date its
+    sentence gives (ISO when it has a year, else as written: "January"). `history` holds older
+    values of the same thing from older dated documents, newest first.
+    """
 
     display: str
+    value: Number | None
+    low: Number | None
+    high: Number | None
+    unit: str
+    qualifier: str | None
+    counts: str
+    date: str | None
+    citations: tuple[Citation, ...]
+    also: tuple[dict[str, Any], ...] = ()
+    history: tuple[Stat, ...] = field(default_factory=tuple)
+
+    @property
+    def vague(self) -> bool:
+        return self.unit != "date" and self.value is None and self.low is None
 
     def to_json(self) -> dict[str, Any]:
-        return {"display": self.display}
+        """JSON: display, value, low, high, unit, qualifier, counts, date, citations, also, history."""
+        return {
+            "display": self.display, "value": self.value, "low": self.low, "high": self.high,
+            "unit": self.unit, "qualifier": self.qualifier, "counts": self.counts, "date": self.date,
+            "citations": [c.to_json() for c in self.citations], "also": list(self.also),
+            "history": [h.to_json() for h in self.history],
+        }
+
+
+@dataclass(frozen=True)
+class _Mention:
+    quantity: Quantity
+    counts: str
+    quality: int
+    after: bool
+    date: str | None
+    citation: Citation
+
+    @property
+    def keys(self) -> set[tuple[str, Any, Any, Any, Any]]:
+        q = self.quantity
+        out: set[tuple[str, Any, Any, Any, Any]] = {(q.unit, q.value, q.low, q.high, q.date)}
+        out.update((a.unit, a.value, None, None, None) for a in q.alts)
+        return out
+
+
+def _words(text: str) -> list[re.Match[str]]:
+    return list(_WORD.finditer(text))
+
+
+def _is_stop(word: str) -> bool:
+    return word.lower() in _STOP
+
+
+def _phrase_after(sentence: str, end: int, unit: str, start: int = 0) -> str:
+    """The noun phrase right after a figure: "North Korean soldiers", "of Russian land" → "Russian land"."""
+    rest = sentence[end:]
+    if re.match(r"\s*[,.;:)]", rest):
+        return ""
+    words = _words(rest[:120])
+    out: list[str] = []
+    i = 0
+    if words and words[0].group(0).lower() == "of":
+        i = 1
+        while i < len(words) and words[i].group(0).lower() in {"the", "a", "an", "its", "their"}:
+            i += 1
+    elif unit not in ("count", "date") and not (words and words[0].group(0).lower() in _AREA_NOUNS) \
+            and not re.search(r"\b(?:a|an|the|its|their)\s+$", sentence[:start].lower()):
+        return ""  # a figure used as an adjective ("a 35% hike", "the 3.3% growth") names its noun
+    prev_end = words[i - 1].end() if i else 0
+    while i < len(words) and len(out) < 6:
+        w = words[i].group(0)
+        gap = rest[prev_end:words[i].start()]
+        if out and re.search(r"[,.;:()\"]", gap):
+            break
+        low = w.lower()
+        if low in _KEEP_AFTER_HEAD and out and i + 1 < len(words) and words[i + 1].group(0)[0].isupper() \
+                and not _is_stop(words[i + 1].group(0)):
+            out += [w, words[i + 1].group(0)]  # "area in Kursk", "troops from North Korea"
+            j = i + 2
+            while j < len(words) and words[j].group(0)[0].isupper() and not re.search(
+                    r"[,.;:()]", rest[words[j - 1].end():words[j].start()]):
+                out.append(words[j].group(0))
+                j += 1
+            break
+        verbish = re.search(r"(?:ed|ing|ly)$" if out else r"ing$", low) and "-" not in w
+        if _is_stop(w) or w[0].isdigit() or verbish:
+            break
+        out.append(w)
+        prev_end = words[i].end()
+        i += 1
+    return " ".join(out)
+
+
+def _phrase_before(sentence: str, start: int, cut_figures: bool = True) -> str:
+    """Up to six words before a figure, within its clause, without leading/trailing stop words.
+
+    With `cut_figures`, words before another figure in the clause are dropped (they belong to
+    that figure); years do not count as figures here ("Pre-tax profit for 2004 was £15.4m").
+    """
+    clause = re.split(r",(?!\d)|[;:()\"]|\bthat\b|\bwhich\b|\bwho\b", sentence[:start])[-1]
+    words = [m.group(0) for m in _words(clause)]
+    figures = [i for i, w in enumerate(words) if w[0].isdigit() and not re.fullmatch(r"(?:1[89]|20)\d\d", w)]
+    if cut_figures and figures:
+        words = words[figures[-1] + 1:]
+    while words and _is_stop(words[-1]):
+        words.pop()
+    while words and _is_stop(words[0]):
+        words.pop(0)
+    return " ".join(words[-6:])
+
+
+def _date_subject(sentence: str, start: int) -> str:
+    """What a date dates: "The incursion, which began in August 2024" → "The incursion began"."""
+    head = sentence[:start]
+    head = re.sub(r"\s*,\s*(?:which|that|who)\s+", " ", head)
+    return _phrase_before(head, len(head), cut_figures=False)
+
+
+def counted_phrase(sentence: str, q: Quantity) -> tuple[str, int, bool]:
+    """What figure `q` counts, from its sentence: (phrase, quality AFTER/BEFORE/NONE, after?)."""
+    if q.unit == "date":
+        prev = re.search(r"(\w+)\W*$", sentence[:q.start])
+        if not (prev and prev.group(1).lower() in _DATE_PREPOSITIONS):
+            after = _phrase_after(sentence, q.end, "count")  # "the 2012 Olympic bid"
+            if after:
+                return after, AFTER, True
+        phrase = " ".join(_date_subject(sentence, q.start).split()[-5:])
+        return phrase, BEFORE if phrase else NONE, False
+    after = _phrase_after(sentence, q.end, q.unit, q.start)
+    if after:
+        return after, AFTER, True
+    before = _phrase_before(sentence, q.start)
+    return before, BEFORE if before else NONE, False
+
+
+def _sentence_date(sentence: str, quantities: list[Quantity], q: Quantity) -> str | None:
+    for other in quantities:
+        if other.unit == "date" and other is not q:
+            return other.date
+    return None if q.unit == "date" else loose_date(sentence)
+
+
+def mentions(passage: Passage) -> list[_Mention]:
+    """The figures in one passage with their counted phrases (bare counts without a noun dropped)."""
+    found = find_quantities(passage.text)
+    cite = Citation(passage.document, passage.title, passage.sentence, passage.text,
+                    passage.url, passage.published)
+    out = []
+    for q in found:
+        counts, quality, after = counted_phrase(passage.text, q)
+        if q.unit == "count" and (not after or counts == counts.title() and q.value is not None):
+            continue  # "Article 50", "rose to 1,200", "28 Shinobu Asagoe": no common noun, no stat
+        if q.unit == "duration" and not after:
+            continue
+        out.append(_Mention(q, counts, quality, after, _sentence_date(passage.text, found, q), cite))
+    return out
+
+
+def _content(text: str) -> set[str]:
+    return {w.lower().rstrip("s") for w in re.findall(r"[A-Za-z][\w-]+", text)
+            if len(w) > 3 and not _is_stop(w)}
+
+
+def _head(counts: str) -> str:
+    words = re.split(r"\s+(?:in|of)\s+", counts)[0].split()
+    head = words[-1].lower().rstrip("s") if words else ""
+    return _SYNONYMS.get(head, head)
+
+
+def _same_figure(a: _Mention, b: _Mention) -> bool:
+    if not (a.keys & b.keys) or a.quantity.unit == "date" and a.quantity.date != b.quantity.date:
+        return False
+    if a.quantity.value is None and a.quantity.low is None and a.quantity.unit != "date":
+        return a.quantity.text.lower() == b.quantity.text.lower() and _head(a.counts) == _head(b.counts) \
+            and a.citation.document == b.citation.document
+    if a.quantity.unit == "count" and _head(a.counts) != _head(b.counts):
+        return False
+    if a.citation.document == b.citation.document:
+        return a.quantity.unit != "date" or bool(_content(a.counts) & _content(b.counts))
+    # Across documents the counted phrases must agree, not merely share a word ("record").
+    ca, cb = _content(a.counts), _content(b.counts)
+    return bool(ca) and (ca == cb or len(ca & cb) >= 2)
+
+
+def _display(m: _Mention, counts: str, after: bool) -> str:
+    q = m.quantity
+    text = " ".join(q.text.split())
+    if not counts:
+        return text
+    if q.unit == "date" or not after:
+        return f"{counts}: {text}"
+    if m.after:
+        sep = " of " if re.match(r"\s*of\b", m.citation.text[q.end:]) else " "
+        return f"{text}{sep}{counts}"
+    return f"{text} — {counts}"
+
+
+def _stat(group: list[_Mention]) -> Stat:
+    best = max(group, key=lambda m: (len(m.quantity.alts), m.quality, -group.index(m)))
+    named = max(group, key=lambda m: (m.quality, len(m.counts) <= 60, -group.index(m)))
+    q = best.quantity
+    also = tuple({"display": a.text, "value": a.value, "unit": a.unit} for a in q.alts)
+    cites: list[Citation] = []
+    for m in group:
+        if all((c.document, c.text) != (m.citation.document, m.citation.text) for c in cites):
+            cites.append(m.citation)
+    date = q.date if q.unit == "date" else next((m.date for m in group if m.date), None)
+    return Stat(_display(best, named.counts, named.after), q.value, q.low, q.high, q.unit, q.qualifier,
+                named.counts,
+                date, tuple(cites), also)
+
+
+def _with_history(stats: list[Stat]) -> list[Stat]:
+    """Newest value first for the same thing in several dated documents; older ones as history."""
+    groups: dict[tuple[str, frozenset[str]], list[int]] = {}
+    for i, s in enumerate(stats):
+        docs = {c.document for c in s.citations}
+        if s.unit == "date" or s.vague or len(docs) != 1 or not s.citations[0].published:
+            continue
+        key = (s.unit if s.unit != "count" else "count:" + _head(s.counts), frozenset(_content(s.counts)))
+        if key[1]:
+            groups.setdefault(key, []).append(i)
+    drop: set[int] = set()
+    for members in groups.values():
+        if len({stats[i].citations[0].document for i in members}) < 2:
+            continue
+        ordered = sorted(members, key=lambda i: str(stats[i].citations[0].published), reverse=True)
+        newest = ordered[0]
+        stats[newest] = replace(stats[newest], history=tuple(stats[i] for i in ordered[1:]))
+        drop.update(ordered[1:])
+    return [s for i, s in enumerate(stats) if i not in drop]
 
 
 def extract_stats(passages: Sequence[Passage]) -> list[Stat]:
-    """Extract the figures stated in `passages` (not implemented yet: returns [])."""
-    return []
+    """Extract the figures stated in `passages`, merged across sentences and documents.
+
+    Pass every sentence (duplicates included) so that each document stating a figure is cited.
+    Order: by first citation (document, then sentence), except that the newest value of a
+    thing in dated documents takes the place of its older values.
+    """
+    groups: list[list[_Mention]] = []
+    index: dict[tuple[str, Any, Any, Any, Any], list[int]] = {}
+    for passage in passages:
+        for m in mentions(passage):
+            target = None
+            for key in m.keys:
+                for gi in index.get(key, []):
+                    if any(_same_figure(m, other) for other in groups[gi]):
+                        target = gi
+                        break
+                if target is not None:
+                    break
+            if target is None:
+                target = len(groups)
+                groups.append([])
+            groups[target].append(m)
+            for key in m.keys:
+                if target not in index.setdefault(key, []):
+                    index[key].append(target)
+    return _with_history([_stat(g) for g in groups])
+
+
+# ------------------------------------------------------------------------ topics and questions
+
+
+#: What kinds of figure are, in words, so that "territory" finds areas and "casualties" deaths.
+_KIND_GLOSS = {"km²": "area held, territory", "mi²": "area held, territory", "ha": "area of land",
+               "acres": "area of land", "%": "percentage, rate, share", "date": "date, when it happened",
+               "km": "distance", "mi": "distance", "tonnes": "weight, amount", "duration": "how long"}
+_CURRENCY_GLOSS = "money, cost, price, value"
+_CASUALTY = re.compile(r"\b(?:kill|killed|killing|die|died|dead|deaths?|perish(?:ed)?|wounded|injured|"
+                       r"casualt(?:y|ies)|lost their lives)\b", re.I)
+_CASUALTY_GLOSS = "casualties: killed, dead, wounded"
+
+
+def stat_texts(stat: dict[str, Any]) -> list[str]:
+    """The texts a topic is matched against: the counted phrase, each cited sentence, and
+    glosses of the figure's kind ("area held, territory" for km²; casualties for a sentence
+    that reports deaths)."""
+    texts = [stat.get("counts") or stat.get("display", "")]
+    texts += [c["text"] for c in stat.get("citations", [])]
+    unit = str(stat.get("unit", ""))
+    gloss = _KIND_GLOSS.get(unit) or (_CURRENCY_GLOSS if unit.isupper() and len(unit) == 3 else None)
+    if gloss:
+        texts.append(gloss)
+    if unit == "count" and any(_CASUALTY.search(t) for t in texts[1:]):
+        texts.append(_CASUALTY_GLOSS)
+    return texts
+
+
+def rank_stats(topic: str, topic_vec: np.ndarray, stats: Sequence[dict[str, Any]],
+               text_vecs: Sequence[np.ndarray], threshold: float) -> list[tuple[int, float]]:
+    """Rank stats by meaning: `(stat index, score)`, best first, score ≥ `threshold`.
+
+    `text_vecs[i]` is a `(k, d)` array of unit vectors for `stat_texts(stats[i])`; a stat's
+    score is its best cosine with the `(d,)` unit `topic_vec`, plus 0.2 when every topic word
+    occurs in its counted phrase or sentence (so "north korea" surely finds "North Korean").
+    """
+    words = [w for w in re.findall(r"\w+", topic.lower()) if not _is_stop(w)]
+    out = []
+    for i, (stat, vecs) in enumerate(zip(stats, text_vecs, strict=True)):
+        score = float(np.max(vecs @ topic_vec)) if len(vecs) else 0.0
+        haystack = " ".join(stat_texts(stat)).lower()
+        if words and all(w in haystack for w in words):
+            score += 0.2
+        if score >= threshold:
+            out.append((i, score))
+    return sorted(out, key=lambda t: -t[1])
+
+
+_QUESTION_KIND = [
+    (re.compile(r"\b(?:when|what year|what date|since when)\b", re.I), "when"),
+    (re.compile(r"\bhow (?:many|much|large|big|far|long)\b|\bwhat (?:percentage|share|proportion)\b", re.I),
+     "amount"),
+]
+
+
+def question_kind(question: str) -> str | None:
+    """"when" for a date question, "amount" for how many/how much, None for any other question."""
+    for pattern, kind in _QUESTION_KIND:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def answers_kind(stat: dict[str, Any], kind: str) -> bool:
+    """Whether a stat can answer a question of `kind` (dates for "when", figures for "amount")."""
+    if kind == "when":
+        return stat.get("unit") == "date"
+    return stat.get("unit") != "date" and (stat.get("value") is not None or stat.get("low") is not None)
