@@ -32,7 +32,7 @@ from bot.index import (
     write_build,
 )
 from bot.sparse import SparseIndex
-from bot.stats import extract_stats
+from bot.stats import extract_stats, stat_texts
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,22 @@ def dedupe(passages: list[Passage]) -> tuple[list[Passage], int]:
         seen.add(p.text)
         kept.append(p)
     return kept, len(passages) - len(kept)
+
+
+def _stat_phrase_vectors(stats: list[dict], passage_texts: set[str], previous: Index | None,
+                         encoder: Encoder) -> tuple[list[str], np.ndarray]:
+    """Embed the stats' texts that are not passages (counted phrases, glosses), reusing the
+    previous build's vectors by text. Returns the sorted texts and a `(m, d)` float32 array."""
+    wanted = sorted({t for s in stats for t in stat_texts(s) if t not in passage_texts})
+    old = previous.stat_phrases if previous is not None else {}
+    vectors = np.empty((len(wanted), encoder.dimension), dtype=np.float32)
+    todo = [i for i, t in enumerate(wanted) if t not in old]
+    for i, t in enumerate(wanted):
+        if t in old:
+            vectors[i] = old[t]
+    if todo:
+        vectors[todo] = encoder.encode([wanted[i] for i in todo])
+    return wanted, vectors
 
 
 def build(
@@ -162,6 +178,8 @@ def build(
         t2 = time.perf_counter()
         sparse = SparseIndex.build([p.text for p in passages])
         stats = extract_stats(all_passages)  # duplicates too: every document stating a figure is cited
+        stat_json = [s.to_json() for s in stats]
+        phrases = _stat_phrase_vectors(stat_json, {p.text for p in passages}, previous, encoder)
         timings["sparse_stats"] = time.perf_counter() - t2
         t3 = time.perf_counter()
         file_hashes = {d.id: d.content_hash for d in loaded.documents}
@@ -184,7 +202,8 @@ def build(
         }
         folder = new_build_folder(index_dir)
         write_build(folder, manifest=manifest, records=records, passages=passages,
-                    embeddings=embeddings, sparse=sparse, stats=[s.to_json() for s in stats])
+                    embeddings=embeddings, sparse=sparse, stats=stat_json,
+                    stat_phrases=phrases)
         final = publish(folder, index_dir)
         timings["write"] = time.perf_counter() - t3
     return BuildReport(

@@ -3,7 +3,7 @@
 Layout of `index/`:
     CURRENT            name of the build folder in use, replaced atomically (`os.replace`)
     build-<stamp>/     one whole build: manifest.json, documents.jsonl, passages.jsonl,
-                       embeddings.npy, index.faiss, bm25/, stats.json
+                       embeddings.npy, index.faiss, bm25/, stats.json, stat_phrases.json/.npy
 
 A build is written into a hidden temporary folder, renamed to `build-<stamp>`, and only then
 named in `CURRENT`; a reader resolves `CURRENT` once, so it always sees one whole build, and a
@@ -19,7 +19,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from bot.sparse import SparseIndex
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 LOCK = ".build.lock"
 METRIC = "inner_product"
@@ -116,6 +116,9 @@ class Index:
     embeddings: np.ndarray
     sparse: SparseIndex
     stats: list[dict[str, Any]]
+    #: Unit vectors of the stats' counted phrases and kind glosses (texts that are not passages),
+    #: computed at build time so a topic search never has to encode thousands of phrases.
+    stat_phrases: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -187,6 +190,7 @@ def write_build(
     embeddings: np.ndarray,
     sparse: SparseIndex,
     stats: list[dict[str, Any]],
+    stat_phrases: tuple[list[str], np.ndarray] | None = None,
 ) -> None:
     """Write every file of a build into `folder` (a temporary folder from `new_build_folder`)."""
     _write_jsonl(folder / "documents.jsonl", [asdict(r) for r in records])
@@ -199,6 +203,9 @@ def write_build(
     faiss.write_index(make_faiss_index(embeddings), str(folder / "index.faiss"))
     sparse.save(folder / "bm25")
     _write_json(folder / "stats.json", stats)
+    phrases, vectors = stat_phrases if stat_phrases is not None else ([], np.empty((0, embeddings.shape[1])))
+    _write_json(folder / "stat_phrases.json", phrases)
+    np.save(folder / "stat_phrases.npy", np.ascontiguousarray(vectors, dtype=np.float32))
     sizes = {p.relative_to(folder).as_posix(): p.stat().st_size
              for p in sorted(folder.rglob("*")) if p.is_file()}
     _write_json(folder / "manifest.json", {**manifest, "format": FORMAT_VERSION, "sizes": sizes})
@@ -349,4 +356,10 @@ def load_index(index_dir: Path, model: str, dimension: int | None = None) -> Ind
         stats = json.loads((folder / "stats.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise _corrupt(folder / "stats.json", "unreadable") from exc
-    return Index(folder, manifest, faiss_index, passages, records, embeddings, sparse, stats)
+    try:
+        phrases = json.loads((folder / "stat_phrases.json").read_text(encoding="utf-8"))
+        vectors = np.load(folder / "stat_phrases.npy")
+        stat_phrases = dict(zip(phrases, vectors, strict=True))
+    except (OSError, ValueError) as exc:
+        raise _corrupt(folder / "stat_phrases.npy", "unreadable") from exc
+    return Index(folder, manifest, faiss_index, passages, records, embeddings, sparse, stats, stat_phrases)

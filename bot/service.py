@@ -24,7 +24,7 @@ from bot.embed import Encoder
 from bot.errors import IndexMissingError, ReindexInProgressError, UsageError
 from bot.index import Index, load_index
 from bot.retrieve import Hit, retrieve
-from bot.stats import answers_kind, question_kind, rank_stats, stat_texts
+from bot.stats import StatMatcher, answers_kind, question_kind
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class QAService:
         self._load_lock = threading.RLock()
         self._rebuild_lock = threading.Lock()
         self._stale: tuple[tuple[Any, ...], list[str]] | None = None
-        self._stat_vecs: tuple[Index, list[np.ndarray]] | None = None
+        self._matcher: tuple[Index, StatMatcher] | None = None
 
     # -------------------------------------------------------------------- components
 
@@ -222,7 +222,7 @@ class QAService:
         index = self.index
         if topic is None or not topic.strip():
             return list(index.stats)
-        ranked = self._rank(index, topic.strip(), list(index.stats))
+        ranked = self._rank(index, topic.strip())
         if not ranked:
             return []
         floor = max(STAT_TOPIC_THRESHOLD, ranked[0][1] - STAT_TOPIC_MARGIN)
@@ -243,26 +243,30 @@ class QAService:
         order = sorted(weight, key=lambda p: (not p.lower().startswith(needle), -weight[p], p.lower()))
         return order[:MAX_TOPICS]
 
-    def _stat_vectors(self, index: Index) -> list[np.ndarray]:
-        """Unit vectors of each stat's counted phrase and sentences, cached per loaded index.
+    def _stat_matcher(self, index: Index) -> StatMatcher:
+        """The topic matcher for `index`'s stats, made once per loaded index.
 
-        Sentences reuse the index's passage embeddings; only counted phrases are encoded.
+        Sentences reuse the passage embeddings, counted phrases the vectors computed at build
+        time; nothing is encoded here.
         """
-        cached = self._stat_vecs
+        cached = self._matcher
         if cached is not None and cached[0] is index:
             return cached[1]
         rows = {p.text: i for i, p in enumerate(index.passages)}
-        texts = [stat_texts(s) for s in index.stats]
-        missing = sorted({t for ts in texts for t in ts if t not in rows})
-        extra = dict(zip(missing, self.encoder.encode(missing), strict=True)) if missing else {}
-        vecs = [np.stack([index.embeddings[rows[t]] if t in rows else extra[t] for t in ts]) for ts in texts]
-        self._stat_vecs = (index, vecs)
-        return vecs
 
-    def _rank(self, index: Index, text: str, stats: list[dict[str, Any]]) -> list[tuple[int, float]]:
-        vecs = self._stat_vectors(index)
-        query = self.encoder.encode([text])[0]
-        return rank_stats(text, query, stats, vecs, threshold=-1.0)
+        def vector_of(text: str) -> np.ndarray:
+            row = rows.get(text)
+            if row is not None:
+                return np.asarray(index.embeddings[row])
+            return index.stat_phrases[text]
+
+        matcher = StatMatcher.build(index.stats, vector_of, self.encoder.dimension)
+        self._matcher = (index, matcher)
+        return matcher
+
+    def _rank(self, index: Index, text: str) -> list[tuple[int, float]]:
+        query = self.encoder.encode_query(text)[0]
+        return self._stat_matcher(index).rank(text, query, threshold=-1.0)
 
     def _figures(self, question: str, hits: Sequence[Hit]) -> tuple[dict[str, Any], ...]:
         """The stat that answers a how many / how much / when question, if a retrieved hit states it.
@@ -274,13 +278,15 @@ class QAService:
         index = self.index
         if kind is None or not index.stats:
             return ()
-        scores = dict(self._rank(index, question, list(index.stats)))
+        matcher = self._stat_matcher(index)
+        scores: np.ndarray | None = None
         for hit in hits:
-            p = hit.passage
-            cands = [i for i, s in enumerate(index.stats) if answers_kind(s, kind) and any(
-                c["text"] == p.text for c in s.get("citations", ()))]
+            cands = [i for i in matcher.by_sentence.get(hit.passage.text, ())
+                     if answers_kind(index.stats[i], kind)]
             if cands:
-                return (index.stats[max(cands, key=lambda i: scores.get(i, 0.0))],)
+                if scores is None:
+                    scores = matcher.scores(question, self.encoder.encode_query(question)[0])
+                return (index.stats[max(cands, key=lambda i: float(scores[i]))],)
         return ()
 
     @property

@@ -4,14 +4,14 @@ Each sentence is read by the quantity grammar (`bot.quantities`); each figure ge
 phrase of what it counts, taken from the sentence ("North Korean soldiers", "Russian land").
 The same figure stated in several sentences or documents becomes one `Stat` with all its
 citations; with dated documents, the newest value for the same thing comes first and the
-older ones are its history. Topic ranking (`rank_stats`) is a small pure function over
-embeddings that the service computes with the index's model.
+older ones are its history. Topic ranking (`StatMatcher`) is vectorised over embeddings
+computed at build time with the index's model.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -359,24 +359,57 @@ def stat_texts(stat: dict[str, Any]) -> list[str]:
     return texts
 
 
-def rank_stats(topic: str, topic_vec: np.ndarray, stats: Sequence[dict[str, Any]],
-               text_vecs: Sequence[np.ndarray], threshold: float) -> list[tuple[int, float]]:
-    """Rank stats by meaning: `(stat index, score)`, best first, score ≥ `threshold`.
+@dataclass(frozen=True)
+class StatMatcher:
+    """Topic matching over a list of stats, vectorised (built once per loaded index).
 
-    `text_vecs[i]` is a `(k, d)` array of unit vectors for `stat_texts(stats[i])`; a stat's
-    score is its best cosine with the `(d,)` unit `topic_vec`, plus 0.2 when every topic word
-    occurs in its counted phrase or sentence (so "north korea" surely finds "North Korean").
+    `vectors` is `(m, d)` float32: one unit vector per text of `stat_texts(stat)`, stats in
+    order, so stat `i` owns rows `starts[i]:starts[i+1]`. `haystacks[i]` is the lower-cased
+    text of stat `i` for the lexical bonus; `by_sentence` maps a cited sentence to its stats.
     """
-    words = [w for w in re.findall(r"\w+", topic.lower()) if not _is_stop(w)]
-    out = []
-    for i, (stat, vecs) in enumerate(zip(stats, text_vecs, strict=True)):
-        score = float(np.max(vecs @ topic_vec)) if len(vecs) else 0.0
-        haystack = " ".join(stat_texts(stat)).lower()
-        if words and all(w in haystack for w in words):
-            score += 0.2
-        if score >= threshold:
-            out.append((i, score))
-    return sorted(out, key=lambda t: -t[1])
+
+    vectors: np.ndarray
+    starts: np.ndarray
+    haystacks: tuple[str, ...]
+    by_sentence: dict[str, tuple[int, ...]]
+
+    @classmethod
+    def build(cls, stats: Sequence[dict[str, Any]], vector_of: Callable[[str], np.ndarray],
+              dimension: int) -> StatMatcher:
+        """`vector_of(text)` returns the `(d,)` unit vector of a stat text (precomputed)."""
+        rows: list[np.ndarray] = []
+        starts: list[int] = []
+        haystacks: list[str] = []
+        by_sentence: dict[str, list[int]] = {}
+        for i, stat in enumerate(stats):
+            texts = stat_texts(stat)
+            starts.append(len(rows))
+            rows.extend(vector_of(t) for t in texts)
+            haystacks.append(" ".join(texts).lower())
+            for c in stat.get("citations", ()):
+                by_sentence.setdefault(c["text"], []).append(i)
+        vectors = np.stack(rows).astype(np.float32) if rows else np.empty((0, dimension), np.float32)
+        return cls(vectors, np.asarray(starts, dtype=np.int64), tuple(haystacks),
+                   {k: tuple(v) for k, v in by_sentence.items()})
+
+    def scores(self, topic: str, topic_vec: np.ndarray) -> np.ndarray:
+        """`(n,)` float32 score per stat: its best cosine with the `(d,)` unit `topic_vec`, plus
+        0.2 when every topic word occurs in its counted phrase or sentences (so "north korea"
+        surely finds "North Korean")."""
+        if not len(self.starts):
+            return np.empty(0, dtype=np.float32)
+        best = np.maximum.reduceat(self.vectors @ topic_vec, self.starts)
+        words = [w for w in re.findall(r"\w+", topic.lower()) if not _is_stop(w)]
+        if words:
+            bonus = [all(w in h for w in words) for h in self.haystacks]
+            best = best + 0.2 * np.asarray(bonus, dtype=np.float32)
+        return best
+
+    def rank(self, topic: str, topic_vec: np.ndarray, threshold: float) -> list[tuple[int, float]]:
+        """Stats by meaning: `(stat index, score)`, best first, score ≥ `threshold`."""
+        scores = self.scores(topic, topic_vec)
+        order = np.argsort(-scores, kind="stable")
+        return [(int(i), float(scores[i])) for i in order if scores[i] >= threshold]
 
 
 _QUESTION_KIND = [
