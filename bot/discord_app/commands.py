@@ -13,7 +13,7 @@ from discord import app_commands
 
 from bot.discord_app import render
 from bot.discord_app.replies import NO_PINGS, log_answer
-from bot.discord_app.views import AnswerView
+from bot.discord_app.views import AnswerView, StatsView
 from bot.errors import ReindexInProgressError, UsageError
 
 if TYPE_CHECKING:
@@ -54,15 +54,22 @@ async def ask(interaction: discord.Interaction, question: str,
 @app_commands.command(name="stats", description="Key figures stated in the articles")
 @app_commands.describe(topic="Only figures about this topic")
 async def stats(interaction: discord.Interaction, topic: str | None = None) -> None:
-    """List the key figures (all, or those about `topic`) with their citations."""
+    """List the key figures (all, or those about `topic`) with their citations, a page at a
+    time with Previous / Next buttons when they fill more than one page."""
     await interaction.response.defer(thinking=True)
     found = await asyncio.to_thread(_bot(interaction).service.stats, topic)
-    await interaction.followup.send(embed=render.stats_embed(found, topic), allowed_mentions=NO_PINGS)
+    if render.stats_page_count(found) == 1:
+        await interaction.followup.send(embed=render.stats_embed(found, topic), allowed_mentions=NO_PINGS)
+        return
+    view = StatsView(found, topic)
+    view.message = await interaction.followup.send(embed=view.embed(), view=view,
+                                                   allowed_mentions=NO_PINGS, wait=True)
 
 
 @stats.autocomplete("topic")
 async def stats_topic(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-    """Topics containing what was typed (at most 25 choices of at most 100 characters)."""
+    """Counted phrases of the figures containing what was typed (at most 25 choices of at most
+    100 characters)."""
     topics = await asyncio.to_thread(_bot(interaction).service.stat_topics, current)
     return render.topic_choices(topics)
 

@@ -38,8 +38,13 @@ CHOICE_LENGTH_LIMIT = 100
 ELLIPSIS = "…"
 ANSWER_COLOUR = discord.Colour.blurple()
 UNANSWERED_COLOUR = discord.Colour.light_grey()
-NO_STATS = ("No key figures have been extracted from the articles yet: this command will list "
-            "them once figure extraction lands. Meanwhile, ask with /ask.")
+NO_STATS = "The articles in the index state no figures I could extract. Try /ask instead."
+NO_STATS_FOR_TOPIC = ("No key figures about “{topic}” in the articles. Try another topic, or /stats "
+                      "without one for all of them.")
+#: Figures per `/stats` page: 25 fields is the limit, but 8 are far easier to read.
+STATS_PER_PAGE = 8
+#: Citing sentences, and older values, shown under each figure.
+MAX_STAT_LINES = 3
 HELP_TEXT = (
     "I answer questions about the news articles in my index by quoting the sentences that best "
     "match, each with its article title, sentence number and link.\n\n"
@@ -179,31 +184,82 @@ def sources_embed(docs: Sequence[SourceInfo], built_at: str) -> discord.Embed:
     return embed
 
 
-def stats_embed(stats: Sequence[dict[str, Any]], topic: str | None) -> discord.Embed:
-    """`/stats`: one field per figure with its citations, or a note that there are none yet.
+def stats_page_count(stats: Sequence[dict[str, Any]]) -> int:
+    """How many `/stats` pages `stats` fill, `STATS_PER_PAGE` to a page (at least 1)."""
+    return max(1, math.ceil(len(stats) / STATS_PER_PAGE))
 
-    A stat is a dict with at least `display` (str) and `citations`
-    (list of `{document, title, sentence, text}`); see `bot.stats`.
+
+def _stat_name(stat: dict[str, Any], limit: int) -> str:
+    """The field name: the figure as written, and its date when the display does not give it."""
+    name = str(stat.get("display") or stat.get("counts") or "?")
+    date = stat.get("date")
+    if date and stat.get("unit") != "date" and str(date) not in name:
+        name += f" · {date}"
+    return clip(literal(name), limit)
+
+
+def _cite_line(cite: dict[str, Any], room: int, prefix: str = "") -> str:
+    """One citation in at most `room` characters: the quoted sentence, then its linked title,
+    sentence number and publication date. The sentence is cut first, then the title."""
+    title = str(cite.get("title") or cite.get("document") or "?")
+    where = f", sentence {cite.get('sentence', '?')}"
+    if cite.get("published"):
+        where += f" ({literal(str(cite['published']))})"
+    source = f"— {_link(title, cite.get('url'))}{where}"
+    if len(source) > room // 2:
+        source = f"— {clip(literal(title), max(room // 2 - len(where) - 2, 8))}{where}"
+    quote = clip(literal(str(cite.get("text", ""))), max(room - len(prefix) - len(source) - 3, 8))
+    return clip(f"{prefix}“{quote}” {source}", room)
+
+
+def stat_field(stat: dict[str, Any], budget: int) -> tuple[str, str]:
+    """One stat as an embed field `(name, value)`: the figure (with its date) as the name; each
+    citing sentence (up to 3), then older values from older documents (history, up to 3), as
+    the value. Name and value together fit in `budget`, each within its own limit."""
+    name = _stat_name(stat, min(FIELD_NAME_LIMIT, max(budget // 4, 24)))
+    budget = max(min(FIELD_VALUE_LIMIT, budget - len(name)), 64)
+    cites = list(stat.get("citations") or [])
+    history = list(stat.get("history") or [])[:MAX_STAT_LINES]
+    shown = cites[:MAX_STAT_LINES]
+    more = f"… and {len(cites) - len(shown)} more sentences" if len(cites) > len(shown) else ""
+    lines_wanted = len(shown) + len(history) + bool(more)
+    room = (budget - len(more) - lines_wanted) // max(len(shown) + len(history), 1)
+    lines = [_cite_line(c, room) for c in shown] or ["(no citation)"]
+    if more:
+        lines.append(more)
+    for old in history:
+        first = (old.get("citations") or [{}])[0]
+        label = f"Earlier: {literal(str(old.get('display', '?')))}: "
+        lines.append(_cite_line(first, room, prefix=clip(label, max(room // 3, 16))))
+    return name, clip("\n".join(lines), budget)
+
+
+def stats_embed(stats: Sequence[dict[str, Any]], topic: str | None, page: int = 0) -> discord.Embed:
+    """`/stats`: page `page` (from 0) of the key figures, `STATS_PER_PAGE` to a page, one field
+    per figure with its citations and history; or a plain line when there are none.
+
+    A stat is `bot.stats.Stat.to_json()`: at least `display` and `citations`
+    (`[{document, title, sentence, text, url, published}]`); `date`, `unit` and `history` are
+    used when present. `page` outside the range shows the nearest page.
     """
-    title = f"Key figures: {clip(literal(topic), 200)}" if topic else "Key figures"
+    title = clip(f"Key figures: {literal(topic)}" if topic else "Key figures", TITLE_LIMIT)
     if not stats:
-        text = NO_STATS if topic is None else f"No key figures about “{literal(topic)}” yet. {NO_STATS}"
-        return discord.Embed(title=title, description=clip(text, DESCRIPTION_LIMIT))
-    embed = discord.Embed(title=clip(title, TITLE_LIMIT), colour=ANSWER_COLOUR)
-    shown = list(stats)[:FIELD_COUNT_LIMIT]
+        text = NO_STATS_FOR_TOPIC.format(topic=clip(literal(topic), 200)) if topic else NO_STATS
+        return discord.Embed(title=title, description=text, colour=UNANSWERED_COLOUR)
+    pages = stats_page_count(stats)
+    page = min(max(page, 0), pages - 1)
+    first = page * STATS_PER_PAGE
+    shown = list(stats)[first:first + STATS_PER_PAGE]
+    embed = discord.Embed(title=title, colour=ANSWER_COLOUR)
+    footer = f"Figures {first + 1}–{first + len(shown)} of {len(stats)}"
+    if pages > 1:
+        footer += f" · page {page + 1} of {pages}"
+    footer += " · best match for the topic first" if topic else " · use a topic to narrow down"
+    embed.set_footer(text=clip(footer, FOOTER_LIMIT))
     for i, stat in enumerate(shown):
         budget = (EMBED_TOTAL_LIMIT - len(embed) - 100) // (len(shown) - i)
-        name = clip(literal(str(stat.get("display", ""))), min(FIELD_NAME_LIMIT, max(budget // 4, 24)))
-        budget = min(FIELD_VALUE_LIMIT, budget - len(name))
-        cites = [
-            f"— {literal(str(c.get('title', c.get('document', ''))))}, sentence {c.get('sentence', '?')}: "
-            f"“{literal(str(c.get('text', '')))}”"
-            for c in stat.get("citations", [])[:3]
-        ]
-        value = clip("\n".join(cites) or "(no citation)", max(budget, 64))
+        name, value = stat_field(stat, max(budget, 96))
         embed.add_field(name=name, value=value, inline=False)
-    if len(stats) > FIELD_COUNT_LIMIT:
-        embed.set_footer(text=f"Showing {FIELD_COUNT_LIMIT} of {len(stats)}: pick a topic to narrow down.")
     return embed
 
 

@@ -1,15 +1,16 @@
-"""The buttons under an answer: "Show context" (neighbouring sentences) and "More" (next page)."""
+"""The buttons under an answer ("Show context", "More") and under `/stats` ("Previous", "Next")."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.answer import Answer
-from bot.discord_app.render import answer_embed
+from bot.discord_app.render import answer_embed, stats_embed, stats_page_count
 from bot.discord_app.replies import NO_PINGS, report_failure
 
 if TYPE_CHECKING:
@@ -62,6 +63,58 @@ class AnswerView(discord.ui.View):
     async def on_error(self, interaction: discord.Interaction, error: Exception,
                        item: discord.ui.Item[Any]) -> None:
         await report_failure(interaction, error, "answer button")
+
+    async def on_timeout(self) -> None:
+        if self.message is not None:
+            try:
+                await self.message.edit(view=None)
+            except discord.HTTPException:
+                log.debug("could not remove expired buttons", exc_info=True)
+
+
+class StatsView(discord.ui.View):
+    """"Previous" / "Next" under a `/stats` embed with more figures than one page holds.
+
+    The figures were fetched once for the command and live in the view, so paging is pure
+    rendering (no service call, answered at once). After `VIEW_TIMEOUT` the buttons are removed.
+    """
+
+    def __init__(self, stats: Sequence[dict[str, Any]], topic: str | None, page: int = 0) -> None:
+        super().__init__(timeout=VIEW_TIMEOUT)
+        self.stats = list(stats)
+        self.topic = topic
+        self.pages = stats_page_count(self.stats)
+        self.page = min(max(page, 0), self.pages - 1)
+        self.message: discord.Message | discord.WebhookMessage | None = None
+        self._update_buttons()
+
+    def embed(self) -> discord.Embed:
+        """The embed of the current page."""
+        return stats_embed(self.stats, self.topic, self.page)
+
+    def _update_buttons(self) -> None:
+        self.previous_page.disabled = self.page == 0
+        self.next_page.disabled = self.page >= self.pages - 1
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
+    async def previous_page(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        """Show the previous page of figures."""
+        await self._turn(interaction, self.page - 1)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.primary)
+    async def next_page(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        """Show the next page of figures."""
+        await self._turn(interaction, self.page + 1)
+
+    async def _turn(self, interaction: discord.Interaction, page: int) -> None:
+        self.page = min(max(page, 0), self.pages - 1)
+        self._update_buttons()
+        await interaction.response.edit_message(embed=self.embed(), view=self, allowed_mentions=NO_PINGS)
+        log.info("stats page %d of %d for user %s", self.page + 1, self.pages, interaction.user.id)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception,
+                       item: discord.ui.Item[Any]) -> None:
+        await report_failure(interaction, error, "stats button")
 
     async def on_timeout(self) -> None:
         if self.message is not None:

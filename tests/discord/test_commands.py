@@ -15,7 +15,6 @@ import pytest
 from simcord.backend.errors import SetupError
 
 from bot.discord_app.parsing import MENTION_HINT, UNEXPECTED
-from bot.discord_app.render import NO_STATS
 from bot.service import QAService
 from tests.discord.conftest import discord_world
 
@@ -185,29 +184,6 @@ async def test_everyone_in_a_question_is_echoed_but_never_pings(seed_service: QA
 
 
 # ------------------------------------------------------------------------ other commands
-
-
-async def test_stats_says_figures_are_not_extracted_yet(seed_service: QAService) -> None:
-    async with discord_world(seed_service) as w:
-        result = await w.member.slash(w.general, "stats")
-        assert result.response.embeds[0].description == NO_STATS
-
-
-async def test_stats_autocomplete_is_capped_at_25_choices_of_100_characters(seed_service: QAService) -> None:
-    class ManyTopics:  # stats are not extracted yet (another issue): only the topics are stubbed
-        settings = seed_service.settings
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(seed_service, name)
-
-        def stat_topics(self, current: str = "") -> list[str]:
-            return [f"{current} topic {i} " + "x" * 150 for i in range(40)]
-
-    async with discord_world(ManyTopics()) as w:
-        choices = await w.member.autocomplete(w.general, "stats", "topic", "troops")
-        assert len(choices) == 25
-        assert all(len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in choices)
-        assert choices[0]["name"].startswith("troops topic 0 ")
 
 
 async def test_sources_lists_documents_with_passage_counts_and_build_time(seed_service: QAService) -> None:

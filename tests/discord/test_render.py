@@ -9,10 +9,14 @@ from bot.answer import Answer
 from bot.corpus import Passage
 from bot.discord_app.parsing import extract_question, user_message
 from bot.discord_app.render import (
+    NO_STATS,
+    NO_STATS_FOR_TOPIC,
+    STATS_PER_PAGE,
     answer_embed,
     clip,
     cooldown_text,
     literal,
+    stat_field,
     stats_embed,
     topic_choices,
 )
@@ -59,12 +63,49 @@ def test_answer_embed_links_the_title_only_for_http_urls() -> None:
     assert "— Title, sentence 1" in plain.fields[0].value
 
 
-def test_stats_embed_of_40_long_figures_stays_within_every_limit() -> None:
-    cite = {"document": "d.txt", "title": "T" * 300, "sentence": 3, "text": "s " * 2000}
-    stats = [{"display": "D" * 400, "citations": [cite, cite]} for _ in range(40)]
-    embed = stats_embed(stats, None)
-    assert len(embed.fields) == 25 and len(embed) <= 6000
+@pytest.mark.parametrize("page", [0, 1, 4])
+def test_stats_embed_pages_of_40_long_figures_with_history_stay_within_every_limit(page: int) -> None:
+    cite = {"document": "d.txt", "title": "T" * 300, "sentence": 3, "text": "s " * 2000,
+            "url": "https://news.example/" + "p" * 200, "published": "2025-01-02"}
+    old = {"display": "O" * 400, "citations": [cite]}
+    stats = [{"display": "D" * 400, "date": "2024-08", "citations": [cite] * 5, "history": [old] * 5}
+             for _ in range(40)]
+    embed = stats_embed(stats, "t" * 500, page)
+    assert len(embed.fields) == STATS_PER_PAGE and len(embed) <= 6000 and len(embed.title) <= 256
     assert all(len(f.name) <= 256 and len(f.value) <= 1024 for f in embed.fields)
+    assert embed.footer.text.startswith(f"Figures {page * 8 + 1}–{page * 8 + 8} of 40 · page {page + 1} of 5")
+
+
+def test_stat_field_shows_date_linked_citations_and_older_values() -> None:
+    stat = {"display": "about 10,000 Russian troops", "date": "2025-01", "unit": "people",
+            "citations": [{"document": "a.txt", "title": "Kursk *latest*", "sentence": 8,
+                           "text": "About 10,000 [Russian](https://x.example) troops.",
+                           "url": "https://news.example/a", "published": "2025-01-20"}],
+            "history": [{"display": "about 7,000 Russian troops",
+                         "citations": [{"document": "b.txt", "title": "Kursk", "sentence": 2,
+                                        "text": "About 7,000 troops.", "url": None}]}]}
+    name, value = stat_field(stat, 1000)
+    assert name == "about 10,000 Russian troops · 2025-01"
+    first, earlier = value.split("\n")
+    assert first == ("“About 10,000 \\[Russian\\](https://x.example) troops.” "
+                     "— [Kursk \\*latest\\*](https://news.example/a), sentence 8 (2025-01-20)")
+    assert earlier == "Earlier: about 7,000 Russian troops: “About 7,000 troops.” — Kursk, sentence 2"
+
+
+def test_a_date_stat_does_not_repeat_its_date_in_the_name() -> None:
+    stat = {"display": "incursion began: August 2024", "unit": "date", "date": "2024-08",
+            "citations": [{"title": "T", "sentence": 7, "text": "It began in August 2024."}]}
+    assert stat_field(stat, 500)[0] == "incursion began: August 2024"
+
+
+@pytest.mark.parametrize("topic, expected", [
+    (None, NO_STATS),
+    ("bananas", NO_STATS_FOR_TOPIC.format(topic="bananas")),
+    ("**x**", NO_STATS_FOR_TOPIC.format(topic="\\*\\*x\\*\\*")),
+])
+def test_stats_embed_with_no_figures_says_so_plainly(topic: str | None, expected: str) -> None:
+    embed = stats_embed([], topic)
+    assert embed.description == expected and not embed.fields
 
 
 def test_topic_choices_are_capped_at_25_of_100_characters_without_duplicates() -> None:
