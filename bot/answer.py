@@ -91,13 +91,13 @@ def compose(
 
     The question counts as answered when the best cosine among the candidates is at least
     `threshold`; hits below the threshold are dropped, except that an unanswered question keeps
-    its single nearest passage so the reader can judge.
+    its single nearest passage (highest cosine) so the reader can judge.
     """
     answered = best_score >= threshold
     if answered:
         kept = tuple(h for h in hits if h.score >= threshold) or tuple(hits[:1])
     else:
-        kept = tuple(hits[:1]) if offset == 0 else ()
+        kept = (max(hits, key=lambda h: h.score),) if hits and offset == 0 else ()
         figures = ()
     return Answer(question, answered, kept, warnings, notes, figures if answered else (), offset)
 
@@ -115,7 +115,7 @@ def render_text(answer: Answer) -> str:
         lines.append(NOT_COVERED)
         if answer.hits:
             h = answer.hits[0]
-            lines.append(f"Nearest passage (score {h.score:.2f}, below the threshold):")
+            lines.append(f"Nearest passage (similarity {h.score:.2f}, below the threshold):")
             lines.append(f'   "{h.passage.text}"')
             lines.append(f"   — {citation(h)}")
         return "\n".join(lines)
@@ -125,6 +125,6 @@ def render_text(answer: Answer) -> str:
         text = h.passage.text
         if h.before or h.after:
             text = " ".join([*h.before, f"**{text}**", *h.after])
-        lines.append(f'{h.rank}. "{text}"  (score {h.score:.2f})')
+        lines.append(f'{h.rank}. "{text}"  (similarity {h.score:.2f})')
         lines.append(f"   — {citation(h)}")
     return "\n".join(lines)

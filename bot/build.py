@@ -17,9 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.corpus import Passage, SkippedFile, file_hash, iter_corpus_files, load_corpus, segment
+from bot.corpus import Passage, SkippedFile, file_hash, load_corpus, segment
 from bot.embed import Encoder
-from bot.errors import IndexCorruptError, IndexMissingError, ModelMismatchError, ReindexInProgressError
+from bot.errors import (
+    EmptyCorpusError,
+    IndexCorruptError,
+    IndexMissingError,
+    ModelMismatchError,
+    ReindexInProgressError,
+)
 from bot.index import (
     METRIC,
     DocumentRecord,
@@ -126,7 +132,7 @@ def build(
 
     Raises:
         ReindexInProgressError: another build holds the lock on `index_dir`.
-        FileNotFoundError: `corpus_dir` does not exist.
+        EmptyCorpusError: `corpus_dir` does not exist or holds no readable article.
     """
     t0 = time.perf_counter()
     with build_lock(index_dir) as locked:
@@ -137,8 +143,14 @@ def build(
         previous = _previous(index_dir, model_name, encoder.dimension)
 
         # 1. Read and segment, reusing the sentences of unchanged documents.
-        files = list(iter_corpus_files(corpus_dir)) if corpus_dir.is_dir() else []
-        loaded = load_corpus(corpus_dir, files)
+        if not corpus_dir.is_dir():
+            raise EmptyCorpusError(f"corpus folder {corpus_dir} does not exist: create it and add .txt or .md "
+                                   "articles (set CORPUS_DIR to use another folder)")
+        loaded = load_corpus(corpus_dir)
+        if not loaded.documents:
+            found = f" ({len(loaded.skipped)} unreadable files skipped)" if loaded.skipped else ""
+            raise EmptyCorpusError(f"no articles to index in {corpus_dir}{found}: add .txt or .md files; "
+                                   "the current index, if any, keeps serving")
         records: list[DocumentRecord] = []
         all_passages: list[Passage] = []
         for doc in loaded.documents:

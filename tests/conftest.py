@@ -17,6 +17,9 @@ from bot.service import QAService
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_CORPUS = REPO / "corpus"
+#: The bundled article. Tests copy this one file, so articles a user adds to corpus/ never
+#: change what the tests see.
+SEED_ARTICLE = SEED_CORPUS / "ukraine-holds-kursk-foothold.txt"
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 SEED_QUESTIONS = [
@@ -26,6 +29,13 @@ SEED_QUESTIONS = [
     ("Who is Ukraine's commander-in-chief?", "Oleksandr Syrsky"),
     ("What is North Korea sending to Kursk?", "mine-clearing personnel and construction workers"),
 ]
+
+
+def copy_seed(dest: Path) -> Path:
+    """Make `dest` a corpus folder holding only a copy of the bundled article; returns `dest`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(SEED_ARTICLE, dest / SEED_ARTICLE.name)
+    return dest
 
 
 def make_settings(tmp: Path, corpus: Path, **overrides: object) -> Settings:
@@ -44,9 +54,7 @@ def encoder() -> Encoder:
 @pytest.fixture
 def seed_corpus(tmp_path: Path) -> Path:
     """A writable copy of the bundled corpus."""
-    dest = tmp_path / "corpus"
-    shutil.copytree(SEED_CORPUS, dest)
-    return dest
+    return copy_seed(tmp_path / "corpus")
 
 
 @pytest.fixture
@@ -63,8 +71,7 @@ def service_for(tmp_path: Path, encoder: Encoder) -> Callable[..., QAService]:
 def seed_service(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> QAService:
     """A QAService over a copy of the seed corpus, built once per session (read-only use)."""
     tmp = tmp_path_factory.mktemp("seed")
-    corpus = tmp / "corpus"
-    shutil.copytree(SEED_CORPUS, corpus)
+    corpus = copy_seed(tmp / "corpus")
     service = QAService(make_settings(tmp, corpus), encoder=encoder)
     service.rebuild()
     return service

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from bot.answer import NOT_COVERED, render_text
 from bot.errors import UsageError
 from bot.service import QAService
-from tests.conftest import REPO, SEED_CORPUS, SEED_QUESTIONS
+from tests.conftest import REPO, SEED_QUESTIONS, copy_seed
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "DISCORD_TOKEN": ""}
 
@@ -96,7 +95,7 @@ def run_cli(*args: str, stdin: str | None = None, cwd: Path | None = None) -> su
 
 def test_ask_json_batch_answers_one_question_per_line(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
-    shutil.copytree(SEED_CORPUS, corpus)
+    copy_seed(corpus)
     index = tmp_path / "index"
     build = run_cli("build", "--corpus", str(corpus), "--index", str(index))
     assert build.returncode == 0, build.stderr
@@ -129,7 +128,7 @@ def test_ask_cli_exit_codes(tmp_path: Path) -> None:
 
 
 def test_run_command_without_token_is_the_console_chat_building_on_first_use(tmp_path: Path) -> None:
-    shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
+    copy_seed(tmp_path / "corpus")
     proc = run_cli(stdin="How many North Korean soldiers were deployed?\n\nquit\n", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "No DISCORD_TOKEN configured" in proc.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.errors import IndexCorruptError, ModelMismatchError, ReindexInProgressError
+from bot.errors import EmptyCorpusError, IndexCorruptError, ModelMismatchError, ReindexInProgressError
 from bot.index import current_build, load_index
 from bot.service import QAService
 from tests.conftest import REPO, make_settings
@@ -141,7 +141,19 @@ def test_garbage_faiss_file_of_the_right_size_is_reported(seed_corpus: Path,
     service.rebuild()
     faiss_file = current_build(service.settings.index_dir) / "index.faiss"  # type: ignore[operator]
     faiss_file.write_bytes(b"\x00" * faiss_file.stat().st_size)
-    with pytest.raises(IndexCorruptError, match="index.faiss is unreadable"):
+    with pytest.raises(IndexCorruptError, match="index.faiss is altered \\(its SHA-256 does not match"):
+        load_index(service.settings.index_dir, MODEL, 384)
+
+
+def test_a_zeroed_block_inside_the_embeddings_is_caught(seed_corpus: Path,
+                                                        service_for: Callable[..., QAService]) -> None:
+    service = service_for(seed_corpus)
+    service.rebuild()
+    emb = current_build(service.settings.index_dir) / "embeddings.npy"  # type: ignore[operator]
+    data = bytearray(emb.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 4096] = bytes(4096)
+    emb.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match=f"index file {emb} is altered"):
         load_index(service.settings.index_dir, MODEL, 384)
 
 
@@ -214,3 +226,17 @@ def test_settings_for_tests_read_no_env_file(tmp_path: Path) -> None:
         assert make_settings(tmp_path, tmp_path).top_k == 3
     finally:
         os.chdir(REPO)
+
+
+def test_empty_corpus_builds_nothing_and_keeps_the_old_index(seed_corpus: Path,
+                                                             service_for: Callable[..., QAService]) -> None:
+    service = service_for(seed_corpus)
+    service.rebuild()
+    before = current_build(service.settings.index_dir)
+    for f in seed_corpus.iterdir():
+        f.unlink()
+    with pytest.raises(EmptyCorpusError, match=f"no articles to index in {seed_corpus}: add .txt or .md"):
+        service.rebuild()
+    assert current_build(service.settings.index_dir) == before
+    with pytest.raises(EmptyCorpusError, match="does not exist"):
+        service_for(seed_corpus / "missing").rebuild()

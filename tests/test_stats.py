@@ -5,7 +5,6 @@ Pure extraction tests: no model. Serving (topics, CLI, ask) is in test_stats_ser
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from bot.corpus import Passage, load_corpus, segment
 from bot.quantities import find_quantities
 from bot.stats import extract_stats
-from tests.conftest import SEED_CORPUS
+from tests.conftest import SEED_ARTICLE
 
 SEED_DOC = "ukraine-holds-kursk-foothold.txt"
 
@@ -29,7 +28,7 @@ def stats_of(*texts: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def seed_stats() -> list[dict[str, Any]]:
-    docs = load_corpus(Path(SEED_CORPUS)).documents
+    docs = load_corpus(SEED_ARTICLE.parent, [SEED_ARTICLE]).documents
     return [s.to_json() for s in extract_stats([p for d in docs for p in segment(d)])]
 
 
