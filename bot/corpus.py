@@ -33,6 +33,16 @@ _TYPOGRAPHY = {
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
     "\u00ad": "", "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "",
 }
+# Markdown markup that is not part of the words (for `.md` files): block markers at the start
+# of a line, closing heading hashes, and inline emphasis, code, links and images (keep the text).
+_MD_DROP = [
+    (re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?:\[[ xX]\]\s+)?|\d{1,3}[.)]\s+)"), 0),
+    (re.compile(r"\s+#+\s*$"), 0),
+    (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), 1),
+    (re.compile(r"(\*\*|__)(.+?)\1"), 2),
+    (re.compile(r"(?<![\w*])\*(?![\s*])(.+?)(?<![\s*])\*(?![\w*])"), 1),
+    (re.compile(r"`([^`]+)`"), 1),
+]
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'’”)\]]*\s*$")
 
 
@@ -163,6 +173,32 @@ def normalise(text: str) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
+def strip_markdown(text: str, origin: list[int]) -> tuple[str, list[int]]:
+    """Remove Markdown markup from one line, keeping the `origin` map (see `normalise`) aligned.
+
+    Headings, quotes and list markers are dropped; `**bold**`, `*em*`, `` `code` ``, links and
+    images keep only their text. Returns the new `(text, origin)`.
+    """
+    for pattern, group in _MD_DROP:
+        if not pattern.search(text):
+            continue
+        out: list[str] = []
+        org: list[int] = []
+        pos = 0
+        for m in pattern.finditer(text):
+            out.append(text[pos : m.start()])
+            org.extend(origin[pos : m.start()])
+            if group:
+                start, end = m.span(group)
+                out.append(text[start:end])
+                org.extend(origin[start:end])
+            pos = m.end()
+        out.append(text[pos:])
+        org.extend(origin[pos:])
+        text, origin = "".join(out), org
+    return text, origin
+
+
 def split_sentences(line: str) -> list[tuple[int, int]]:
     """Split one line of normalised text into sentences; return their `(start, end)` offsets.
 
@@ -198,10 +234,13 @@ def segment(document: Document) -> list[Passage]:
     """
     passages: list[Passage] = []
     number = 0
+    markdown = document.id.lower().endswith(".md")
     for line_start, raw in _lines(document.text, document.body_start):
         if not raw.strip():
             continue
         norm, origin = normalise(raw)
+        if markdown:
+            norm, origin = strip_markdown(norm, origin)
         for start, end in split_sentences(norm):
             text = " ".join(norm[start:end].split())
             if not text:
@@ -224,8 +263,9 @@ def segment(document: Document) -> list[Passage]:
 
 
 def _title(body: str) -> str:
-    """Pick a title: the first headline-shaped line among the first three, else the first line."""
-    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    """Pick a title: the first headline-shaped line among the first three, else the first line
+    (Markdown heading marks removed)."""
+    lines = [line.strip().lstrip("#").strip() for line in body.splitlines() if line.strip().lstrip("#").strip()]
     if not lines:
         return ""
     for line in lines[:3]:

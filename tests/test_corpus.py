@@ -118,3 +118,25 @@ def test_binary_empty_and_bad_files_are_skipped_without_stopping(tmp_path: Path)
         "blob.txt": "binary file (contains NUL bytes)",
         "empty.md": "empty file",
     }
+
+
+def test_markdown_markup_is_not_quoted_but_offsets_still_point_at_the_words(tmp_path: Path) -> None:
+    text = ("# Harbor City Opens New Bridge\n\n"
+            "Mayor **Linda Okafor** said the [bridge](https://example.org/b) cost `$40m`.\n"
+            "- The span is *1.2 km* long.\n")
+    (tmp_path / "bridge.md").write_text(text, encoding="utf-8")
+    doc = load_corpus(tmp_path).documents[0]
+    assert doc.title == "Harbor City Opens New Bridge"
+    passages = segment(doc)
+    assert [p.text for p in passages] == [
+        "Harbor City Opens New Bridge",
+        "Mayor Linda Okafor said the bridge cost $40m.",
+        "The span is 1.2 km long.",
+    ]
+    assert text[passages[1].start : passages[1].end] == (
+        "Mayor **Linda Okafor** said the [bridge](https://example.org/b) cost `$40m`.")
+    assert text[passages[2].start : passages[2].end] == "The span is *1.2 km* long."
+
+
+def test_plain_text_keeps_asterisks_and_hashes(tmp_path: Path) -> None:
+    assert sentences("#1 seed *wins* again.") == ["#1 seed *wins* again."]
