@@ -54,6 +54,9 @@ def run_bot(settings: Settings) -> int:
                 logging.getLogger(name).setLevel(logging.INFO)
     for noisy in ("sentence_transformers", "transformers", "faiss", "bm25s", "httpx"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    # The bot never joins voice: skip discord.py's "PyNaCl/davey is not installed" warnings.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
     from bot.discord_app.app import create_bot
 
     async def main() -> None:
