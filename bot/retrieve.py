@@ -12,7 +12,7 @@ import numpy as np
 
 from bot.corpus import Passage
 from bot.embed import Encoder
-from bot.fusion import convex_fusion
+from bot.fusion import Ranking, convex_fusion
 from bot.index import Index
 
 MODES = ("dense", "bm25", "hybrid")
@@ -55,7 +55,12 @@ def rank(index: Index, query: np.ndarray, question: str, mode: str, depth: int) 
         return [i for i, _ in dense]
     if mode == "bm25":
         return [i for i, _ in sparse]
-    return [i for i, _ in convex_fusion(dense, sparse, HYBRID_ALPHA)]
+    return [i for i, _ in fuse(dense, sparse)]
+
+
+def fuse(dense: Ranking, sparse: Ranking) -> list[tuple[int, float]]:
+    """The hybrid mode's fusion of a dense `(id, cosine)` and a BM25 `(id, score)` ranking."""
+    return convex_fusion(dense, sparse, HYBRID_ALPHA)
 
 
 def retrieve(
@@ -73,6 +78,20 @@ def retrieve(
     `context` neighbouring sentences on each side are attached to every hit.
     """
     query = encoder.encode_query(question)
+    return retrieve_vector(index, query, question, k, offset=offset, mode=mode, context=context)
+
+
+def retrieve_vector(
+    index: Index,
+    query: np.ndarray,
+    question: str,
+    k: int,
+    *,
+    offset: int = 0,
+    mode: str = "hybrid",
+    context: int = 0,
+) -> Retrieval:
+    """`retrieve` for a question already embedded as a `(1, d)` unit vector (eval batches these)."""
     wanted = offset + k
     depth = max(CANDIDATES, wanted * 4)
     ids = rank(index, query, question, mode, depth)

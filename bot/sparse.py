@@ -70,3 +70,26 @@ class SparseIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def scores(self, question: str) -> np.ndarray:
+        """BM25 score of every passage for `question`: a `(n,)` float32 array (zeros if no known word)."""
+        ids = self.query_tokens(question)
+        if not ids:
+            return np.zeros(self.retriever.scores["num_docs"], dtype=np.float32)
+        return np.asarray(self.retriever.get_scores(ids), dtype=np.float32)
+
+    def query_weight(self, question: str) -> float:
+        """Sum of the IDFs of the question's known words: about the BM25 score of a passage of
+        average length holding each of them once (Lucene IDF, `bm25s`' default), 0 if none.
+
+        Dividing a BM25 score by it says how much of the question a passage matches, on the same
+        scale for every question, unlike dividing by the best score (which makes the best of a
+        poor set of matches look perfect).
+        """
+        ids = self.query_tokens(question)
+        if not ids:
+            return 0.0
+        indptr = self.retriever.scores["indptr"]
+        n = self.retriever.scores["num_docs"]
+        df = np.array([indptr[i + 1] - indptr[i] for i in ids], dtype=np.float64)
+        return float(np.sum(np.log(1.0 + (n - df + 0.5) / (df + 0.5))))
