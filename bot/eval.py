@@ -173,7 +173,7 @@ def candidate_scores(encoder: Encoder, questions: Sequence[eval_data.CandidateQu
         dense = sorted(((i, float(s)) for i, s in enumerate(cos)), key=lambda x: -x[1])
         lexical = sorted(((i, float(s)) for i, s in enumerate(bm) if s > 0), key=lambda x: -x[1])
         fused = np.full(len(rows), -np.inf)
-        for i, s in fuse(dense, lexical):
+        for i, s in fuse(dense, lexical, sparse.query_weight(q.question)):
             fused[i] = s
         for mode, scores in (("dense", cos), ("bm25", bm), ("hybrid", fused)):
             if mode in out:

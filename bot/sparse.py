@@ -7,6 +7,7 @@ Snowball English stemmer and English stop words. The token pattern keeps numbers
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from bm25s.tokenization import Tokenizer
 
 #: Words, with inner "." "," or "'" kept so that numbers such as 1,000 and 1.5 stay one token.
 TOKEN_PATTERN = r"(?u)\w+(?:[.,']\w+)*"
+_SPLIT = re.compile(TOKEN_PATTERN).findall
 
 
 def _tokenizer() -> Tokenizer:
@@ -29,6 +31,8 @@ class SparseIndex:
     def __init__(self, retriever: bm25s.BM25, tokenizer: Tokenizer) -> None:
         self.retriever = retriever
         self.tokenizer = tokenizer
+        self._stop: frozenset[str] | None = None
+        self._stemmer: Stemmer.Stemmer | None = None
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> SparseIndex:
@@ -54,11 +58,23 @@ class SparseIndex:
         return cls(retriever, tokenizer)
 
     def query_tokens(self, question: str) -> list[int]:
-        """Vocabulary ids of the question's known tokens (unknown words are dropped)."""
+        """Vocabulary ids of the question's known tokens (unknown words are dropped).
+
+        Same steps as the `bm25s` tokenizer (lower-case, split, drop stop words, stem), done
+        directly: the library call costs ~3 ms a question, a third of a whole answer.
+        """
+        if self._stop is None:
+            self._stop = frozenset(self.tokenizer.stopwords or ())
+            self._stemmer = Stemmer.Stemmer("english")
         vocab = self.tokenizer.get_vocab_dict()
-        tokens = self.tokenizer.tokenize([question], update_vocab=False, return_as="string",
-                                         show_progress=False)[0]
-        return [vocab[t] for t in tokens if t in vocab and t != ""]
+        out = []
+        for word in _SPLIT(question.lower()):
+            if word in self._stop:
+                continue
+            tid = vocab.get(self._stemmer.stemWord(word))
+            if tid is not None:
+                out.append(tid)
+        return out
 
     def search(self, question: str, k: int) -> list[tuple[int, float]]:
         """Top-`k` passages by BM25 as `(passage id, score)`, best first; no zero-score hits."""
