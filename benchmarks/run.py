@@ -45,8 +45,8 @@ def line(name: str, value: str, floor: str = "", ratio: str = "", goal: str = ""
 
 
 def best_batch(encoder: Encoder, texts: list[str]) -> int:
-    """The batch size with the fastest bare encode of a 1,500-sentence sample."""
-    sample = random.Random(0).sample(texts, min(1500, len(texts)))
+    """The batch size with the fastest bare encode of a 500-sentence sample."""
+    sample = random.Random(0).sample(texts, min(500, len(texts)))
     best, best_t = 32, float("inf")
     for batch in (16, 32, 64):
         t = time.perf_counter()
@@ -120,7 +120,7 @@ def bench_cold(corpus: Path, index_dir: Path, out: list[str]) -> None:
 
 def bench_backends(settings: Settings, texts: list[str], qs: list[str], out: list[str]) -> None:
     """Encode speed and one-query latency of each encoder backend (quality: `bot eval`)."""
-    sample = random.Random(2).sample(texts, min(3000, len(texts)))
+    sample = random.Random(2).sample(texts, min(1000, len(texts)))
     ref = None
     for backend in BACKENDS:
         enc = Encoder(settings.model_name_or_path, backend, settings.embedding_batch_size)
@@ -140,6 +140,13 @@ def bench_backends(settings: Settings, texts: list[str], qs: list[str], out: lis
             agree = f"cos vs fp32 {float(np.mean(np.sum(vecs * ref, axis=1))):.4f}"
         out.append(line(f"encoder {backend}: sentences/s | query ms", f"{rate:.0f}",
                         f"{pct(times, 50):.1f} ms", "", agree))
+
+
+def _show(out: list[str], shown: int) -> int:
+    """Print the lines not printed yet (progress on a long run); returns how many are shown."""
+    if len(out) > shown:
+        print("\n".join(out[shown:]), flush=True)
+    return len(out)
 
 
 def peer_lines(peer: dict[str, Any]) -> list[str]:
@@ -193,14 +200,17 @@ def main(argv: list[str] | None = None) -> int:
         texts: list[str] = []
         if parts & {"build", "latency", "cold", "backends", "peer", "scale"}:
             texts = bench_build(corpus, settings.index_dir, encoder, settings.embedding_model, out)
-        print("\n".join(out), flush=True)
+        shown = _show(out, 0)
         qvecs = None
         if "latency" in parts or "scale" in parts:
             qvecs = bench_latency(settings, encoder, qs, out)
+        shown = _show(out, shown)
         if "cold" in parts:
             bench_cold(corpus, settings.index_dir, out)
+        shown = _show(out, shown)
         if "backends" in parts:
             bench_backends(settings0, texts, qs, out)
+        shown = _show(out, shown)
         if "peer" in parts:
             from benchmarks.peer import run_peer
 
@@ -208,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             peer = run_peer(sub, qs, encoder, settings.model_name_or_path)
             extra["peer"] = peer
             out.extend(peer_lines(peer))
+        shown = _show(out, shown)
         if "scale" in parts and qvecs is not None:
             from benchmarks.scale import run_scale
 
