@@ -86,19 +86,22 @@ class Encoder:
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
+        # Sort the whole list by length once, so that each batch pads to similar lengths (the
+        # library sorts only within one call, and calls are chunked for progress reports).
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         step = max(self.batch_size, 1) * 8
-        for start in range(0, len(texts), step):
-            chunk = list(texts[start : start + step])
+        for start in range(0, len(order), step):
+            rows = order[start : start + step]
             vectors = self.model.encode(
-                chunk,
+                [texts[i] for i in rows],
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-            out[start : start + len(chunk)] = np.asarray(vectors, dtype=np.float32)
+            out[rows] = np.asarray(vectors, dtype=np.float32)
             if progress is not None:
-                progress(len(chunk))
+                progress(len(rows))
         return out
 
     def encode_query(self, text: str) -> np.ndarray:

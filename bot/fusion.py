@@ -28,15 +28,19 @@ def reciprocal_rank_fusion(
     return sorted(fused.items(), key=lambda item: -item[1])
 
 
-def convex_fusion(dense: Ranking, sparse: Ranking, alpha: float = 0.5) -> list[tuple[int, float]]:
-    """Fuse by a convex mix: alpha * cosine + (1 - alpha) * BM25 / max BM25 of the candidates.
+def convex_fusion(
+    dense: Ranking, sparse: Ranking, alpha: float = 0.5, sparse_scale: float | None = None
+) -> list[tuple[int, float]]:
+    """Fuse by a convex mix: alpha * cosine + (1 - alpha) * BM25 / scale.
 
-    Dense scores are cosines in [-1, 1] (used as they are); BM25 scores are scaled into [0, 1]
-    by the best BM25 score in `sparse`. An id missing from one list scores 0 there. This is the
-    "convex combination" of Bruch, Gai & Ingber (ACM TOIS 2023), "An Analysis of Fusion
-    Functions for Hybrid Retrieval", with max-scaling of the lexical scores.
+    Dense scores are cosines in [-1, 1] (used as they are). BM25 scores are divided by
+    `sparse_scale` when given (e.g. `SparseIndex.query_weight`, the score of a passage that holds
+    every question word once), else by the best BM25 score in `sparse` (max-scaling). An id
+    missing from one list scores 0 there. This is the "convex combination" of Bruch, Gai &
+    Ingber (ACM TOIS 2023), "An Analysis of Fusion Functions for Hybrid Retrieval".
+    Returns `(id, fused score)` best first; ties keep first-seen order.
     """
-    top = max((s for _, s in sparse), default=0.0)
+    top = max((s for _, s in sparse), default=0.0) if sparse_scale is None else sparse_scale
     fused: dict[int, float] = {}
     for doc, score in dense:
         fused[doc] = alpha * score

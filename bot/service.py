@@ -8,6 +8,7 @@ All methods are synchronous and CPU-bound; the Discord front end calls them thro
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -27,6 +28,10 @@ from bot.retrieve import Hit, retrieve
 from bot.stats import StatMatcher, answers_kind, question_kind
 
 log = logging.getLogger(__name__)
+
+#: Discord mention syntax: user, role and channel mentions, @everyone and @here. They carry
+#: nothing to search for, so they are left out of the query (the question is shown as asked).
+_MENTIONS = re.compile(r"<@[!&]?\d+>|<#\d+>|@everyone\b|@here\b")
 
 #: Longest question accepted before truncation, in characters (the model reads far less).
 MAX_QUESTION_CHARS = 4000
@@ -189,9 +194,10 @@ class QAService:
             raise UsageError("k must be between 1 and 25")
         index = self.index
         ctx = self.settings.context_sentences if context is None else context
-        found = retrieve(index, self.encoder, text, k, offset=offset,
+        query = " ".join(_MENTIONS.sub(" ", text).split()) or text
+        found = retrieve(index, self.encoder, query, k, offset=offset,
                          mode=self.settings.retrieval_mode, context=ctx)
-        figures = self._figures(text, found.hits) if offset == 0 else ()
+        figures = self._figures(query, found.hits) if offset == 0 else ()
         answer = compose(text, found.hits, found.best_score, self.settings.score_threshold,
                          warnings=self.stale_warnings(index), notes=notes, figures=figures,
                          offset=offset)

@@ -1,0 +1,244 @@
+"""`make bench`: build speed, answer latency, cold start, memory, disk, txtai peer, index scale.
+
+Every timing is printed with its ratio to a floor measured in the same run:
+- build passages/s vs a bare `SentenceTransformer.encode` of the same sentences (best batch);
+- answer latency (retrieve + compose, model loaded) vs one query encode + one FAISS search.
+Run parts with `--parts build,latency,cold,backends,peer,scale`; `--articles N` limits BBC.
+Everything is written under a temporary folder; the corpus is read from ../shared/data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bot import eval_data  # noqa: E402
+from bot.build import build  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.embed import BACKENDS, Encoder  # noqa: E402
+from bot.index import load_index  # noqa: E402
+from bot.service import QAService  # noqa: E402
+
+PARTS = ("build", "latency", "cold", "backends", "peer", "scale")
+
+
+def pct(times: list[float], q: float) -> float:
+    return 1000 * float(np.percentile(times, q))
+
+
+def line(name: str, value: str, floor: str = "", ratio: str = "", goal: str = "") -> str:
+    return f"{name:<38} {value:>16} {floor:>16} {ratio:>8}  {goal}"
+
+
+def best_batch(encoder: Encoder, texts: list[str]) -> int:
+    """The batch size with the fastest bare encode of a 500-sentence sample."""
+    sample = random.Random(0).sample(texts, min(500, len(texts)))
+    best, best_t = 32, float("inf")
+    for batch in (16, 32, 64):
+        t = time.perf_counter()
+        encoder.model.encode(sample, batch_size=batch, normalize_embeddings=True)
+        if (dt := time.perf_counter() - t) < best_t:
+            best, best_t = batch, dt
+    return best
+
+
+def bench_build(corpus: Path, index_dir: Path, encoder: Encoder, model: str, out: list[str]) -> list[str]:
+    report = build(corpus, index_dir, encoder, model)
+    texts = [p.text for p in load_index(index_dir, model).passages]
+    batch = best_batch(encoder, texts)
+    t = time.perf_counter()
+    encoder.model.encode(texts, batch_size=batch, normalize_embeddings=True)
+    floor = len(texts) / (time.perf_counter() - t)
+    ours = report.passages / report.seconds
+    out.append(line(f"build passages/s ({report.passages:,} passages)", f"{ours:.0f}",
+                    f"{floor:.0f} (b={batch})", f"{ours / floor:.2f}", "goal >= 0.90"))
+    again = build(corpus, index_dir, encoder, model)
+    out.append(line("rebuild, nothing changed (s)", f"{again.seconds:.2f}", f"{report.seconds:.1f}",
+                    f"{report.seconds / again.seconds:.0f}x", "goal >= 20x faster"))
+    manifest = load_index(index_dir, model).manifest
+    size = sum(manifest["sizes"].values())
+    out.append(line("bytes per passage on disk", f"{size / report.passages:.0f}", "", "",
+                    f"{size / 2**20:.0f} MiB in all"))
+    return texts
+
+
+def questions(n: int = 200) -> list[str]:
+    """200 SQuAD dev questions (seeded) plus our BBC paraphrases: latency inputs."""
+    own = [q.question for q in eval_data.paraphrase_set()]
+    _, squad = eval_data.squad_dev()
+    return (own + [q.question for q in random.Random(1).sample(squad, n)])[:n]
+
+
+def bench_latency(settings: Settings, encoder: Encoder, qs: list[str], out: list[str]) -> np.ndarray:
+    service = QAService(settings, encoder=encoder)
+    index = service.index
+    service.ask(qs[0])
+    ours, floor, vecs = [], [], []
+    for q in qs:
+        t = time.perf_counter()
+        service.ask(q)
+        ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        v = encoder.model.encode([q], normalize_embeddings=True)
+        index.faiss_index.search(np.asarray(v, dtype=np.float32), settings.top_k)
+        floor.append(time.perf_counter() - t)
+        vecs.append(v[0])
+    for name, q in (("p50", 50), ("p99", 99)):
+        out.append(line(f"answer latency {name} (ms, {len(qs)} q)", f"{pct(ours, q):.1f}",
+                        f"{pct(floor, q):.1f}", f"{pct(ours, q) / pct(floor, q):.2f}",
+                        "goal p50 <= 1.2x" if name == "p50" else ""))
+    return np.asarray(vecs, dtype=np.float32)
+
+
+def bench_cold(corpus: Path, index_dir: Path, out: list[str]) -> None:
+    code = ("import resource, sys; from bot.cli import main; rc = main(['ask', sys.argv[1], '--corpus', "
+            "sys.argv[2], '--index', sys.argv[3]]); print('MAXRSS', resource.getrusage("
+            "resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code, "Who won the Australian Open?", str(corpus),
+                           str(index_dir)], capture_output=True, text=True, env=env, check=True)
+    seconds = time.perf_counter() - t
+    rss = int(proc.stderr.split("MAXRSS")[-1].split()[0]) / 1024
+    out.append(line("cold start to first answer (s)", f"{seconds:.1f}", "", "", "python -m bot ask"))
+    out.append(line("peak memory, BBC index loaded (MiB)", f"{rss:.0f}", "", "", "max RSS of that process"))
+
+
+def bench_backends(settings: Settings, texts: list[str], qs: list[str], out: list[str]) -> None:
+    """Encode speed and one-query latency of each encoder backend (quality: `bot eval`)."""
+    sample = random.Random(2).sample(texts, min(1000, len(texts)))
+    ref = None
+    for backend in BACKENDS:
+        enc = Encoder(settings.model_name_or_path, backend, settings.embedding_batch_size)
+        enc.encode(sample[:64])
+        t = time.perf_counter()
+        vecs = enc.encode(sample)
+        rate = len(sample) / (time.perf_counter() - t)
+        times = []
+        for q in qs[:100]:
+            t = time.perf_counter()
+            enc.encode_query(q)
+            times.append(time.perf_counter() - t)
+        agree = ""
+        if ref is None:
+            ref = vecs
+        else:
+            agree = f"cos vs fp32 {float(np.mean(np.sum(vecs * ref, axis=1))):.4f}"
+        out.append(line(f"encoder {backend}: sentences/s | query ms", f"{rate:.0f}",
+                        f"{pct(times, 50):.1f} ms", "", agree))
+
+
+def _show(out: list[str], shown: int) -> int:
+    """Print the lines not printed yet (progress on a long run); returns how many are shown."""
+    if len(out) > shown:
+        print("\n".join(out[shown:]), flush=True)
+    return len(out)
+
+
+def peer_lines(peer: dict[str, Any]) -> list[str]:
+    """Table lines for the txtai comparison (ratio: ours / txtai)."""
+    if "skipped" in peer:
+        return [line("txtai peer", "skipped", "", "", str(peer["skipped"]))]
+    keys = ("ours_build_per_s", "txtai_build_per_s", "ours_p50_ms", "txtai_p50_ms")
+    ob, tb, oq, tq = (peer[k] for k in keys)
+    return [
+        line(f"build sentences/s vs txtai ({peer['sentences']:,})", f"{ob:.0f}", f"{tb:.0f}",
+             f"{ob / tb:.2f}", "higher is better"),
+        line("answer p50 ms vs txtai search", f"{oq:.1f}", f"{tq:.1f}", f"{oq / tq:.2f}",
+             f"recall@10 ours {peer['ours_recall@10']} txtai {peer['txtai_recall@10']:.3f} "
+             f"({peer['txtai_backend']})"),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
+    p.add_argument("--articles", type=int, default=0, help="use only the first N BBC articles (0: all)")
+    p.add_argument("--peer-sentences", type=int, default=10_000, help="sentences for the txtai comparison")
+    p.add_argument("--scale-n", type=int, default=1_000_000, help="synthetic index size")
+    p.add_argument("--hnsw-1m", action="store_true", help="also build HNSW at scale-n (slow: ~13 min)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: library default)")
+    p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    args = p.parse_args(argv)
+    parts = set(args.parts.split(","))
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    settings0 = Settings(_env_file=None)  # type: ignore[call-arg]
+    work = Path(tempfile.mkdtemp(prefix="newsqa-bench-"))
+    corpus = eval_data.BBC_NEWS
+    if args.articles:
+        corpus = work / "corpus"
+        for f in sorted(eval_data.BBC_NEWS.rglob("*.txt"))[: args.articles]:
+            (corpus / f.parent.name).mkdir(parents=True, exist_ok=True)
+            shutil.copy(f, corpus / f.parent.name / f.name)
+    settings = Settings(_env_file=None, corpus_dir=corpus, index_dir=work / "index")  # type: ignore[call-arg]
+    out = [line("measure", "ours", "floor", "ratio", "note"), "-" * 100]
+    extra: dict[str, object] = {}
+    try:
+        t0 = time.perf_counter()
+        encoder = Encoder(settings.model_name_or_path, settings.embedding_backend,
+                          settings.embedding_batch_size)
+        encoder.encode(["warm up the model"] * 8)  # the floor below runs warm too
+        out.append(line(f"encoder load ({settings.embedding_backend})", f"{time.perf_counter() - t0:.1f} s"))
+        qs = questions()
+        texts: list[str] = []
+        if parts & {"build", "latency", "cold", "backends", "peer", "scale"}:
+            texts = bench_build(corpus, settings.index_dir, encoder, settings.embedding_model, out)
+        shown = _show(out, 0)
+        qvecs = None
+        if "latency" in parts or "scale" in parts:
+            qvecs = bench_latency(settings, encoder, qs, out)
+        shown = _show(out, shown)
+        if "cold" in parts:
+            bench_cold(corpus, settings.index_dir, out)
+        shown = _show(out, shown)
+        if "backends" in parts:
+            bench_backends(settings0, texts, qs, out)
+        shown = _show(out, shown)
+        if "peer" in parts:
+            from benchmarks.peer import run_peer
+
+            sub = random.Random(3).sample(texts, min(args.peer_sentences, len(texts)))
+            peer = run_peer(sub, qs, encoder, settings.model_name_or_path)
+            extra["peer"] = peer
+            out.extend(peer_lines(peer))
+        shown = _show(out, shown)
+        if "scale" in parts and qvecs is not None:
+            from benchmarks.scale import run_scale
+
+            real = np.load(load_index(settings.index_dir, settings.embedding_model).path / "embeddings.npy")
+            rows = run_scale(real, qvecs, args.scale_n, args.hnsw_1m)
+            extra["scale"] = rows
+            out.append("")
+            out.append(f"{'index set':<24} {'n':>9} {'index':<28} {'build s':>8} {'p50 ms':>7} "
+                       f"{'recall@10':>9}")
+            for r in rows:
+                rec = "-" if r["recall@10"] is None else f"{r['recall@10']:.3f}"
+                out.append(f"{r['set']:<24} {r['n']:>9,} {r['index']:<28} {r['build_s']:>8.1f} "
+                           f"{r['p50_ms']:>7.2f} {rec:>9}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("\n" + "\n".join(out))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"table": out, **extra}, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
