@@ -99,13 +99,25 @@ class QAService:
                 current = self._index
         return current
 
+    def warm(self) -> None:
+        """Load the model, the index and the stats matcher now, so the first question is as
+        fast as the rest (several seconds of loading otherwise land on it).
+
+        Raises:
+            IndexMissingError, IndexCorruptError, ModelMismatchError: see `load_index`.
+        """
+        self._stat_matcher(self.index)
+
     def ensure_index(self, progress: Progress | None = None) -> BuildReport | None:
-        """Load the index, building it first when there is none. Returns the build report if built."""
+        """Load the index (and warm up), building it first when there is none. Returns the build
+        report if it built one."""
         try:
-            _ = self.index
+            self.warm()
             return None
         except IndexMissingError:
-            return self.rebuild(progress)
+            report = self.rebuild(progress)
+            self.warm()
+            return report
 
     @property
     def reindexing(self) -> bool:
