@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hnsw-1m", action="store_true", help="also build HNSW at scale-n (slow: ~13 min)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: library default)")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    p.add_argument("--index", metavar="DIR", help="reuse this built BBC index (skips the build part)")
     args = p.parse_args(argv)
     parts = set(args.parts.split(","))
     if args.threads:
@@ -187,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         for f in sorted(eval_data.BBC_NEWS.rglob("*.txt"))[: args.articles]:
             (corpus / f.parent.name).mkdir(parents=True, exist_ok=True)
             shutil.copy(f, corpus / f.parent.name / f.name)
-    settings = Settings(_env_file=None, corpus_dir=corpus, index_dir=work / "index")  # type: ignore[call-arg]
+    index_dir = Path(args.index) if args.index else work / "index"
+    settings = Settings(_env_file=None, corpus_dir=corpus, index_dir=index_dir)  # type: ignore[call-arg]
     out = [line("measure", "ours", "floor", "ratio", "note"), "-" * 100]
     extra: dict[str, object] = {}
     try:
@@ -198,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         out.append(line(f"encoder load ({settings.embedding_backend})", f"{time.perf_counter() - t0:.1f} s"))
         qs = questions()
         texts: list[str] = []
-        if parts & {"build", "latency", "cold", "backends", "peer", "scale"}:
+        if args.index:
+            texts = [p.text for p in load_index(settings.index_dir, settings.embedding_model).passages]
+        elif parts & {"build", "latency", "cold", "backends", "peer", "scale"}:
             texts = bench_build(corpus, settings.index_dir, encoder, settings.embedding_model, out)
         shown = _show(out, 0)
         qvecs = None

@@ -36,7 +36,7 @@ class Encoder:
         ModelLoadError: the model cannot be found or loaded offline.
     """
 
-    def __init__(self, model: str, backend: str = "torch", batch_size: int = 32) -> None:
+    def __init__(self, model: str, backend: str = "torch", batch_size: int = 16) -> None:
         if backend not in BACKENDS:
             raise ModelLoadError(f"unknown EMBEDDING_BACKEND {backend!r}: use one of {', '.join(BACKENDS)}")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -77,24 +77,26 @@ class Encoder:
         self,
         texts: Sequence[str],
         progress: Callable[[int], None] | None = None,
+        batch_size: int | None = None,
     ) -> np.ndarray:
         """Embed `texts`; returns a `(len(texts), dimension)` float32 array of unit vectors.
 
-        Texts are encoded longest-first in batches (sentence-transformers sorts by length too),
-        and `progress(n)` is called after each batch with the number just encoded.
+        Texts are encoded longest-first in batches of `batch_size` (default: the encoder's),
+        and `progress(n)` is called after each group of batches with the number just encoded.
         """
+        batch = max(batch_size or self.batch_size, 1)
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
         # Sort the whole list by length once, so that each batch pads to similar lengths (the
         # library sorts only within one call, and calls are chunked for progress reports).
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        step = max(self.batch_size, 1) * 8
+        step = batch * 8
         for start in range(0, len(order), step):
             rows = order[start : start + step]
             vectors = self.model.encode(
                 [texts[i] for i in rows],
-                batch_size=self.batch_size,
+                batch_size=batch,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,

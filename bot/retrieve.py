@@ -56,10 +56,12 @@ class Hit:
 
 @dataclass(frozen=True)
 class Retrieval:
-    """A ranked list of hits and the best cosine seen among all candidates."""
+    """A ranked list of hits, the best cosine seen among all candidates, and the question's
+    `(1, d)` float32 embedding (so later stages need not encode it again)."""
 
     hits: list[Hit]
     best_score: float
+    query: np.ndarray | None = None
 
 
 def rank(index: Index, query: np.ndarray, question: str, mode: str, depth: int) -> list[int]:
@@ -143,4 +145,4 @@ def retrieve_vector(
         before, after = index.neighbours(passage, context, context) if context else ([], [])
         hits.append(Hit(pid, passage, score, r, tuple(before), tuple(after)))
     best = float(np.max(cosines)) if len(cosines) else -1.0
-    return Retrieval(hits, best)
+    return Retrieval(hits, best, query)

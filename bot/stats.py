@@ -392,16 +392,23 @@ class StatMatcher:
         return cls(vectors, np.asarray(starts, dtype=np.int64), tuple(haystacks),
                    {k: tuple(v) for k, v in by_sentence.items()})
 
-    def scores(self, topic: str, topic_vec: np.ndarray) -> np.ndarray:
-        """`(n,)` float32 score per stat: its best cosine with the `(d,)` unit `topic_vec`, plus
-        0.2 when every topic word occurs in its counted phrase or sentences (so "north korea"
-        surely finds "North Korean")."""
+    def scores(self, topic: str, topic_vec: np.ndarray, ids: Sequence[int] | None = None) -> np.ndarray:
+        """Score per stat (all, or those in `ids`, in that order), `(n,)` float32: its best
+        cosine with the `(d,)` unit `topic_vec`, plus 0.2 when every topic word occurs in its
+        counted phrase or sentences (so "north korea" surely finds "North Korean")."""
         if not len(self.starts):
             return np.empty(0, dtype=np.float32)
-        best = np.maximum.reduceat(self.vectors @ topic_vec, self.starts)
+        if ids is None:
+            best = np.maximum.reduceat(self.vectors @ topic_vec, self.starts)
+            chosen: Sequence[int] = range(len(self.starts))
+        else:
+            ends = np.append(self.starts[1:], len(self.vectors))
+            best = np.array([float(np.max(self.vectors[self.starts[i]:ends[i]] @ topic_vec)) for i in ids],
+                            dtype=np.float32)
+            chosen = ids
         words = [w for w in re.findall(r"\w+", topic.lower()) if not _is_stop(w)]
         if words:
-            bonus = [all(w in h for w in words) for h in self.haystacks]
+            bonus = [all(w in self.haystacks[i] for w in words) for i in chosen]
             best = best + 0.2 * np.asarray(bonus, dtype=np.float32)
         return best
 

@@ -13,6 +13,7 @@ import pytest
 
 from bot.config import Settings
 from bot.embed import Encoder
+from bot.eval import SEED_QUESTIONS as EVAL_SEED_QUESTIONS
 from bot.service import QAService
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,13 +23,7 @@ SEED_CORPUS = REPO / "corpus"
 SEED_ARTICLE = SEED_CORPUS / "ukraine-holds-kursk-foothold.txt"
 SHARED_DATA = REPO.parent / "shared" / "data"
 
-SEED_QUESTIONS = [
-    ("How much territory does Ukraine still hold in Kursk?", "90"),
-    ("How many North Korean soldiers were deployed?", "11,000"),
-    ("When did the incursion begin?", "August 2024"),
-    ("Who is Ukraine's commander-in-chief?", "Oleksandr Syrsky"),
-    ("What is North Korea sending to Kursk?", "mine-clearing personnel and construction workers"),
-]
+SEED_QUESTIONS = EVAL_SEED_QUESTIONS  # the five seed questions and a phrase of each answer
 
 
 def copy_seed(dest: Path) -> Path:

@@ -190,8 +190,9 @@ def test_index_built_with_another_model_is_refused_with_the_fix(seed_corpus: Pat
         load_index(service.settings.index_dir, MODEL, 768)
 
 
-def test_stale_corpus_adds_a_warning_to_answers(seed_corpus: Path,
-                                                service_for: Callable[..., QAService]) -> None:
+def test_stale_corpus_adds_a_warning_to_answers(seed_corpus: Path, service_for: Callable[..., QAService],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.service.STALE_CHECK_SECONDS", 0.0)  # look at the folder on every answer
     service = service_for(seed_corpus)
     service.rebuild()
     assert service.ask("Who is Ukraine's commander-in-chief?").warnings == ()

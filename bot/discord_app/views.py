@@ -24,10 +24,31 @@ CONTEXT_SENTENCES = 2
 VIEW_TIMEOUT = 600.0
 
 
-class AnswerView(discord.ui.View):
+class ExpiringView(discord.ui.View):
+    """A view whose buttons disappear from `message` when it times out, and whose callback
+    errors reach the user as a short ephemeral message (`what` names the buttons in the log)."""
+
+    what = "button"
+    message: discord.Message | discord.WebhookMessage | None = None
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception,
+                       item: discord.ui.Item[Any]) -> None:
+        await report_failure(interaction, error, self.what)
+
+    async def on_timeout(self) -> None:
+        if self.message is not None:
+            try:
+                await self.message.edit(view=None)
+            except discord.HTTPException:
+                log.debug("could not remove expired buttons", exc_info=True)
+
+
+class AnswerView(ExpiringView):
     """Buttons that re-ask the same question with context or from the next offset, editing the
     answer in place. The question, k, offset and context live in the view (not in custom ids),
     so the buttons work until `VIEW_TIMEOUT`, then they are removed."""
+
+    what = "answer button"
 
     def __init__(self, bot: NewsBot, answer: Answer, k: int, context: int = 0) -> None:
         super().__init__(timeout=VIEW_TIMEOUT)
@@ -36,7 +57,7 @@ class AnswerView(discord.ui.View):
         self.k = k
         self.offset = answer.offset
         self.context = context
-        self.message: discord.Message | discord.WebhookMessage | None = None
+        self.message = None
         self.show_context.disabled = context > 0 or not answer.hits
         self.more.disabled = not (answer.answered and len(answer.hits) >= k)
 
@@ -60,24 +81,16 @@ class AnswerView(discord.ui.View):
                                                  allowed_mentions=NO_PINGS)
         log.info("button page offset=%d context=%d for user %s", offset, context, interaction.user.id)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception,
-                       item: discord.ui.Item[Any]) -> None:
-        await report_failure(interaction, error, "answer button")
-
-    async def on_timeout(self) -> None:
-        if self.message is not None:
-            try:
-                await self.message.edit(view=None)
-            except discord.HTTPException:
-                log.debug("could not remove expired buttons", exc_info=True)
 
 
-class StatsView(discord.ui.View):
+class StatsView(ExpiringView):
     """"Previous" / "Next" under a `/stats` embed with more figures than one page holds.
 
     The figures were fetched once for the command and live in the view, so paging is pure
     rendering (no service call, answered at once). After `VIEW_TIMEOUT` the buttons are removed.
     """
+
+    what = "stats button"
 
     def __init__(self, stats: Sequence[dict[str, Any]], topic: str | None, page: int = 0) -> None:
         super().__init__(timeout=VIEW_TIMEOUT)
@@ -85,7 +98,7 @@ class StatsView(discord.ui.View):
         self.topic = topic
         self.pages = stats_page_count(self.stats)
         self.page = min(max(page, 0), self.pages - 1)
-        self.message: discord.Message | discord.WebhookMessage | None = None
+        self.message = None
         self._update_buttons()
 
     def embed(self) -> discord.Embed:
@@ -112,13 +125,3 @@ class StatsView(discord.ui.View):
         await interaction.response.edit_message(embed=self.embed(), view=self, allowed_mentions=NO_PINGS)
         log.info("stats page %d of %d for user %s", self.page + 1, self.pages, interaction.user.id)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception,
-                       item: discord.ui.Item[Any]) -> None:
-        await report_failure(interaction, error, "stats button")
-
-    async def on_timeout(self) -> None:
-        if self.message is not None:
-            try:
-                await self.message.edit(view=None)
-            except discord.HTTPException:
-                log.debug("could not remove expired buttons", exc_info=True)
