@@ -100,12 +100,13 @@ def test_ask_json_batch_answers_one_question_per_line(tmp_path: Path) -> None:
     build = run_cli("build", "--corpus", str(corpus), "--index", str(index))
     assert build.returncode == 0, build.stderr
     assert "documents: 1\npassages: 16\n" in build.stdout and "skipped files: 0" in build.stdout
-    questions = "\n".join(q for q, _ in SEED_QUESTIONS) + "\nWhat is the capital of France?\n"
+    questions = "\n".join(q for q, _ in SEED_QUESTIONS) + "\nWhat is the capital of France?\n\n"
     proc = run_cli("ask", "--json", "--k", "2", "--corpus", str(corpus), "--index", str(index),
                    stdin=questions)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 2, proc.stderr  # the blank last line is a usage error
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert [r["question"] for r in rows] == [q for q, _ in SEED_QUESTIONS] + ["What is the capital of France?"]
+    assert [r["question"] for r in rows] == [q for q, _ in SEED_QUESTIONS] + ["What is the capital of France?", ""]
+    assert rows.pop() == {"question": "", "error": "the question is empty: type a question about the news articles"}
     for row, (_, expected) in zip(rows, SEED_QUESTIONS, strict=False):
         assert row["answered"] is True and row["warnings"] == []
         first = row["passages"][0]
