@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.retrieve import Hit
@@ -99,6 +99,8 @@ def compose(
     else:
         kept = (max(hits, key=lambda h: h.score),) if hits and offset == 0 else ()
         figures = ()
+    # Number what is shown 1, 2, 3… (after offset): a dropped low-scoring hit leaves no gap.
+    kept = tuple(replace(h, rank=offset + i) for i, h in enumerate(kept, start=1))
     return Answer(question, answered, kept, warnings, notes, figures if answered else (), offset)
 
 

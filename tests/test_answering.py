@@ -23,6 +23,7 @@ def test_seed_question_puts_the_answering_sentence_first(seed_service: QAService
                                                          expected: str) -> None:
     answer = seed_service.ask(question)
     assert answer.answered
+    assert [h.rank for h in answer.hits] == list(range(1, len(answer.hits) + 1))
     top = answer.hits[0]
     assert expected in top.passage.text
     assert top.passage.title == "Ukraine Maintains Stronghold in Kursk Despite Russian Offensive"
