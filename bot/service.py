@@ -22,6 +22,7 @@ import numpy as np
 from bot.answer import Answer, compose
 from bot.build import BuildReport, Progress, build
 from bot.config import Settings
+from bot.corpus import iter_corpus_files
 from bot.embed import Encoder
 from bot.errors import IndexMissingError, ReindexInProgressError, UsageError
 from bot.index import Index, load_index
@@ -193,9 +194,10 @@ class QAService:
             return self._stale_message(cached[1])
         self._stale_at = now
         try:
+            # The same file set `corpus_hashes` hashes, one stat() per file.
             signature = tuple(
-                (p.as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
-                for p in sorted(corpus.rglob("*")) if p.is_file()
+                (p.as_posix(), st.st_size, st.st_mtime_ns)
+                for p in iter_corpus_files(corpus) for st in (p.stat(),)
             ) + (str(index.path),)
         except OSError:
             signature = (str(index.path),)
