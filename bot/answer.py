@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bot.dates import display_date, outlet_line
 from bot.retrieve import Hit
 
 NOT_COVERED = "The articles do not seem to cover this question."
@@ -56,6 +57,8 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "source": p.source,
         "url": p.url,
         "published": p.published,
+        "also": [{"document": r.document, "title": r.title, "sentence": r.sentence, "source": r.source,
+                  "published": r.published, "url": r.url} for r in p.also],
         "rank": hit.rank,
         "context_before": list(hit.before),
         "context_after": list(hit.after),
@@ -63,17 +66,53 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 
 
 def citation(hit: Hit) -> str:
-    """`Title, sentence N · source · file` for one hit (plain text)."""
+    """`Title, sentence N · Outlet · 12 Jan 2005 · url · file` for one hit (plain text), and
+    `; also reported by B (13 Jan 2005), C` when other documents carry the sentence."""
     p = hit.passage
     parts = [f"{p.title}, sentence {p.sentence}"]
-    if p.source:
-        parts.append(p.source)
+    if p.source or p.published:
+        parts.append(outlet_line(p.source, p.published))
     if p.url:
         parts.append(p.url)
-    if p.published:
-        parts.append(p.published)
     parts.append(p.document)
-    return " · ".join(parts)
+    text = " · ".join(parts)
+    if p.also:
+        text += "; " + also_reported(hit)
+    return text
+
+
+def also_reported(hit: Hit) -> str:
+    """"also reported by B (13 Jan 2005), C" for the other documents carrying a hit's sentence."""
+    names = []
+    for r in hit.passage.also:
+        name = r.source or r.title
+        when = display_date(r.published)
+        names.append(f"{name} ({when})" if when else name)
+    return "also reported by " + ", ".join(names)
+
+
+def figure_values(figure: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Each value a figure has been given, newest first: `(display, ["Outlet · 12 Jan 2005", …])`
+    (the figure itself, then its `history`). One entry when the sources agree."""
+    out = []
+    for stat in (figure, *figure.get("history", ())):
+        seen: list[str] = []
+        for c in stat.get("citations", ()):
+            line = outlet_line(c.get("source") or c.get("title"), c.get("published"))
+            if line and line not in seen:
+                seen.append(line)
+        out.append((str(stat.get("display", "")), seen))
+    return out
+
+
+def figure_lines(figure: dict[str, Any]) -> list[str]:
+    """A figure as plain lines: `» display`, or for a disputed one, each value with its sources."""
+    values = figure_values(figure)
+    if len(values) < 2:
+        return [f"» {figure.get('display', '')}"]
+    lines = [f"» The sources differ ({figure.get('counts') or 'this figure'}), newest first:"]
+    lines += [f"   {display} — {'; '.join(where) or 'undated'}" for display, where in values]
+    return lines
 
 
 def compose(
@@ -112,7 +151,7 @@ def render_text(answer: Answer) -> str:
     for note in answer.notes:
         lines.append(f"note: {note}")
     for fig in answer.figures:
-        lines.append(f"» {fig.get('display', '')}")
+        lines.extend(figure_lines(fig))
     if not answer.answered:
         lines.append(NOT_COVERED)
         if answer.hits:

@@ -37,6 +37,7 @@ from bot.index import (
     remove_stale_temporaries,
     write_build,
 )
+from bot.reprints import merge_copies
 from bot.sparse import SparseIndex
 from bot.stats import extract_stats, stat_texts
 
@@ -90,15 +91,9 @@ def _previous(index_dir: Path, model: str, dimension: int) -> Index | None:
 
 
 def dedupe(passages: list[Passage]) -> tuple[list[Passage], int]:
-    """Keep the first passage of each distinct normalised text; returns (kept, dropped count)."""
-    seen: set[str] = set()
-    kept = []
-    for p in passages:
-        if p.text in seen:
-            continue
-        seen.add(p.text)
-        kept.append(p)
-    return kept, len(passages) - len(kept)
+    """One passage per sentence that several documents carry (`bot.reprints.merge_copies`):
+    the earliest copy, citing the others as `also`. Returns (kept, dropped count)."""
+    return merge_copies(passages)
 
 
 def _stat_phrase_vectors(stats: list[dict], passage_texts: set[str], previous: Index | None,

@@ -1,4 +1,4 @@
-"""Command-line front end: `python -m bot [build|ask|chat|stats|eval]`.
+"""Command-line front end: `python -m bot [build|ask|chat|stats|add|feeds|eval]`.
 
 Exit status: 0 on success, 2 on a usage error, 1 on any other error (one line on stderr).
 """
@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from bot.answer import render_text
 from bot.config import Settings
+from bot.dates import outlet_line
 from bot.errors import BotError, UsageError
 
 log = logging.getLogger("bot")
@@ -81,8 +82,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer one question, or one per line of standard input."""
     service = _service(args)
+    as_of = getattr(args, "as_of", None)
     if args.question is not None:
-        answer = service.ask(args.question, k=args.k, context=args.context)
+        answer = service.ask(args.question, k=args.k, context=args.context, as_of=as_of)
         print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render_text(answer))
         return 0
     service.warm()  # load once, before the first question, so its `seconds` is the answer's alone
@@ -90,7 +92,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for line in sys.stdin:
         question = line.rstrip("\r\n")
         try:
-            answer = service.ask(question, k=args.k, context=args.context)
+            answer = service.ask(question, k=args.k, context=args.context, as_of=as_of)
         except UsageError as exc:
             status = 2
             _emit_error(args, question, exc)
@@ -152,11 +154,41 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print("No figures found" + (f" about {args.topic!r}." if args.topic else "."))
     for stat in stats:
         dated = stat.get("date") and stat["unit"] != "date"
-        print(f"» {stat['display']}" + (f"  ({stat['date']})" if dated else ""))
+        flag = "  [disputed]" if stat.get("disputed") else ""
+        print(f"» {stat['display']}" + (f"  ({stat['date']})" if dated else "") + flag)
         for c in stat["citations"]:
-            print(f'   "{c["text"]}" — {c["title"]}, {c["document"]} sentence {c["sentence"]}')
+            where = outlet_line(c.get("source"), c.get("published"))
+            print(f'   "{c["text"]}" — {c["title"]}, {c["document"]} sentence {c["sentence"]}'
+                  + (f" · {where}" if where else ""))
         for old in stat.get("history", ()):
-            print(f"   earlier: {old['display']} ({old['citations'][0]['published']})")
+            first = old["citations"][0]
+            where = outlet_line(first.get("source") or first["title"], first.get("published"))
+            print(f"   earlier: {old['display']} — {where}")
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Fetch pages into the corpus and rebuild; exit 1 when none could be added."""
+    report, built = _service(args).add_urls(args.urls)
+    for line in report.lines():
+        print(line)
+    if built is not None:
+        print(f"index: {built.summary()}")
+    failed = [r for r in report.refused if not r.duplicate]
+    return 1 if failed and not report.added else 0
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    """One polling round over FEEDS (for cron), then a rebuild when anything was added."""
+    service = _service(args)
+    if not service.settings.feeds:
+        raise UsageError("FEEDS is empty: set it to one or more RSS/Atom addresses, comma-separated")
+    found, built = service.poll_feeds()
+    for line in found.lines():
+        print(line)
+    print(f"feeds: {len(service.settings.feeds)}, articles added: {len(found.added)}")
+    if built is not None:
+        print(f"index: {built.summary()}")
     return 0
 
 
@@ -234,8 +266,21 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--context", type=_context, default=None,
                    help="neighbouring sentences to add on each side (0-10, default CONTEXT_SENTENCES)")
     a.add_argument("--json", action="store_true", help="print JSON (JSON Lines from stdin)")
+    a.add_argument("--as-of", metavar="DATE", dest="as_of",
+                   help="answer only from articles published on or before DATE (e.g. 2025-01-31)")
     paths(a)
     a.set_defaults(func=cmd_ask)
+
+    ad = sub.add_parser("add", help="fetch web pages into the corpus and rebuild")
+    ad.add_argument("urls", nargs="+", metavar="URL", help="http(s) addresses of articles")
+    paths(ad)
+    ad.set_defaults(func=cmd_add)
+
+    fd = sub.add_parser("feeds", help="poll the RSS/Atom feeds in FEEDS")
+    fd.add_argument("--once", action="store_true", required=True,
+                    help="one round, then exit (the running bot polls every FEED_POLL_MINUTES)")
+    paths(fd)
+    fd.set_defaults(func=cmd_feeds)
 
     st = sub.add_parser("stats", help="list the key figures (all, or about a topic)")
     st.add_argument("--topic", metavar="TEXT", help="only figures about this topic (matched by meaning)")

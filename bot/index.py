@@ -28,7 +28,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from bot.corpus import Document, Passage, corpus_hashes
+from bot.corpus import Document, Passage, Reprint, corpus_hashes
 from bot.errors import REBUILD_HINT, IndexCorruptError, IndexMissingError, ModelMismatchError
 from bot.sparse import SparseIndex
 
@@ -62,6 +62,7 @@ class DocumentRecord:
     url: str | None = None
     published: str | None = None
     encoding: str = "utf-8"
+    author: str | None = None
 
     @classmethod
     def of(cls, document: Document, passages: list[Passage]) -> DocumentRecord:
@@ -74,6 +75,7 @@ class DocumentRecord:
             url=document.url,
             published=document.published,
             encoding=document.encoding,
+            author=document.author,
         )
 
     def passages(self) -> list[Passage]:
@@ -83,6 +85,10 @@ class DocumentRecord:
                     end=end, source=self.source, url=self.url, published=self.published)
             for i, (start, end, text) in enumerate(self.sentences, start=1)
         ]
+
+
+def _reprint(record: DocumentRecord, sentence: int) -> Reprint:
+    return Reprint(record.id, record.title, sentence, record.source, record.published, record.url)
 
 
 def ivf_lists(n: int) -> int:
@@ -233,8 +239,8 @@ def write_build(
     _write_jsonl(folder / "documents.jsonl", [asdict(r) for r in records])
     _write_jsonl(
         folder / "passages.jsonl",
-        [{"text": p.text, "document": p.document, "sentence": p.sentence,
-          "start": p.start, "end": p.end} for p in passages],
+        [{"text": p.text, "document": p.document, "sentence": p.sentence, "start": p.start, "end": p.end,
+          **({"also": [[r.document, r.sentence] for r in p.also]} if p.also else {})} for p in passages],
     )
     np.save(folder / "embeddings.npy", np.ascontiguousarray(embeddings, dtype=np.float32))
     faiss.write_index(make_faiss_index(embeddings), str(folder / "index.faiss"))
@@ -386,8 +392,9 @@ def load_index(index_dir: Path, model: str, dimension: int | None = None) -> Ind
     passages = []
     for row in _read_jsonl(folder / "passages.jsonl"):
         doc = records[row["document"]]
+        also = tuple(_reprint(records[d], n) for d, n in row.pop("also", ()))
         passages.append(Passage(title=doc.title, source=doc.source, url=doc.url,
-                                published=doc.published, **row))
+                                published=doc.published, also=also, **row))
     emb_path = folder / "embeddings.npy"
     try:
         embeddings = np.load(emb_path, mmap_mode="r")

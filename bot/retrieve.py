@@ -7,6 +7,7 @@ embeddings are unit vectors, so the inner product is the cosine), whatever order
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,13 +100,15 @@ def retrieve(
     offset: int = 0,
     mode: str = "hybrid",
     context: int = 0,
+    keep: Callable[[Passage], bool] | None = None,
 ) -> Retrieval:
     """Return hits `offset+1 … offset+k` for `question`, near-duplicates collapsed.
 
-    `context` neighbouring sentences on each side are attached to every hit.
+    `context` neighbouring sentences on each side are attached to every hit; `keep`, when
+    given, admits only the passages it returns True for (e.g. published by a date).
     """
     query = encoder.encode_query(question)
-    return retrieve_vector(index, query, question, k, offset=offset, mode=mode, context=context)
+    return retrieve_vector(index, query, question, k, offset=offset, mode=mode, context=context, keep=keep)
 
 
 def retrieve_vector(
@@ -117,11 +120,16 @@ def retrieve_vector(
     offset: int = 0,
     mode: str = "hybrid",
     context: int = 0,
+    keep: Callable[[Passage], bool] | None = None,
 ) -> Retrieval:
     """`retrieve` for a question already embedded as a `(1, d)` unit vector (eval batches these)."""
     wanted = offset + k
     depth = max(CANDIDATES, wanted * 4)
+    if keep is not None:  # a filter leaves fewer candidates: look deeper
+        depth = min(max(depth * 8, 400), max(index.size, 1))
     ids = rank(index, query, question, mode, depth)
+    if keep is not None:
+        ids = [i for i in ids if keep(index.passages[i])]
     cosines = index.embeddings[ids] @ query[0] if ids else np.empty(0, dtype=np.float32)
     kept: list[int] = []
     kept_scores: list[float] = []

@@ -19,13 +19,17 @@ from typing import Any
 import faiss
 import numpy as np
 
+from bot import recency
 from bot.answer import Answer, compose
 from bot.build import BuildReport, Progress, build
 from bot.config import Settings
 from bot.corpus import iter_corpus_files
 from bot.embed import Encoder
 from bot.errors import IndexMissingError, ReindexInProgressError, UsageError
+from bot.feeds import FeedRound, FeedStore, poll_feeds
+from bot.fetch import Fetcher
 from bot.index import Index, load_index
+from bot.ingest import AddReport, add_urls
 from bot.retrieve import Hit, retrieve
 from bot.stats import StatMatcher, answers_kind, question_kind
 
@@ -47,15 +51,25 @@ STAT_TOPIC_THRESHOLD, STAT_TOPIC_MARGIN = 0.4, 0.15
 MAX_TOPICS, MAX_TOPIC_CHARS = 25, 100
 
 
+#: Words that ask about the present: such questions prefer the newest dated evidence.
+PRESENT = re.compile(r"\b(?:latest|now|still|currently|current|today|at present|these days|most recent"
+                     r"|so far|yet)\b", re.I)
+#: How far below the best cosine a newer passage may score and still come first for a
+#: present-tense question.
+PRESENT_MARGIN = 0.1
+
+
 @dataclass(frozen=True)
 class SourceInfo:
-    """One indexed document, for `/sources`: id, title, link and how many passages it gave."""
+    """One indexed document, for `/sources`: id, title, link, outlet, ISO publication date and
+    how many passages it gave."""
 
     document: str
     title: str
     passages: int
     url: str | None = None
     source: str | None = None
+    published: str | None = None
 
 
 class QAService:
@@ -135,13 +149,15 @@ class QAService:
 
     # -------------------------------------------------------------------- operations
 
-    def rebuild(self, progress: Progress | None = None) -> BuildReport:
+    def rebuild(self, progress: Progress | None = None, wait: bool = False) -> BuildReport:
         """Rebuild from the corpus and swap the new index in; questions meanwhile use the old one.
+        With `wait`, a rebuild already running in this service is waited for, then this one runs
+        (articles just saved are then surely indexed).
 
         Raises:
             ReindexInProgressError: a rebuild is already running (here or in another process).
         """
-        if not self._rebuild_lock.acquire(blocking=False):
+        if not self._rebuild_lock.acquire(blocking=wait):
             raise ReindexInProgressError("a rebuild is already running; try again when it is done")
         try:
             s = self.settings
@@ -215,11 +231,15 @@ class QAService:
         return (f"the index is stale ({shown}): run `python -m bot build`",)
 
     def ask(self, question: str, k: int | None = None, offset: int = 0,
-            context: int | None = None) -> Answer:
+            context: int | None = None, as_of: str | None = None) -> Answer:
         """Answer one question with the top-`k` cited passages, starting after `offset`.
 
+        `as_of` (an ISO date, or a date as people write it) answers only from articles published
+        on or before that date. A question about the present ("latest", "now", "still") puts
+        the newest dated passages first among those within `PRESENT_MARGIN` of the best.
+
         Raises:
-            UsageError: empty question or k out of range.
+            UsageError: empty question, k out of range, or `as_of` not a date.
             IndexMissingError, IndexCorruptError, ModelMismatchError: no usable index.
         """
         t0 = time.perf_counter()
@@ -227,12 +247,23 @@ class QAService:
         k = self.settings.top_k if k is None else k
         if not 1 <= k <= 25:
             raise UsageError("k must be between 1 and 25")
+        cutoff = recency.parse_as_of(as_of)
         index = self.index
         ctx = self.settings.context_sentences if context is None else context
         query = " ".join(_MENTIONS.sub(" ", text).split()) or text
-        found = retrieve(index, self.encoder, query, k, offset=offset,
-                         mode=self.settings.retrieval_mode, context=ctx)
+        present = PRESENT.search(query) is not None
+        keep = recency.published_by(cutoff) if cutoff else None
+        found = retrieve(index, self.encoder, query, k * 3 if present else k, offset=offset,
+                         mode=self.settings.retrieval_mode, context=ctx, keep=keep)
+        if cutoff:
+            found = replace(found, hits=recency.trim_reprints(found.hits, cutoff))
+        if present:
+            found = replace(found, hits=recency.newest_first(found.hits, PRESENT_MARGIN, k, offset))
         figures = self._figures(query, found.hits, found.query) if offset == 0 else ()
+        if cutoff:
+            figures = tuple(f for f in (recency.stat_as_of(f, cutoff) for f in figures) if f is not None)
+        if cutoff:
+            notes = (*notes, f"answering from articles published on or before {cutoff}")
         answer = compose(text, found.hits, found.best_score, self.settings.score_threshold,
                          warnings=self.stale_warnings(index), notes=notes, figures=figures,
                          offset=offset)
@@ -244,8 +275,11 @@ class QAService:
         counts: dict[str, int] = {}
         for p in index.passages:
             counts[p.document] = counts.get(p.document, 0) + 1
+        for p in index.passages:
+            for r in p.also:
+                counts[r.document] = counts.get(r.document, 0) + 1
         docs = [
-            SourceInfo(r.id, r.title, counts.get(r.id, 0), r.url, r.source)
+            SourceInfo(r.id, r.title, counts.get(r.id, 0), r.url, r.source, r.published)
             for r in index.documents.values()
         ]
         return docs, str(index.manifest.get("built_at", "unknown"))
@@ -329,6 +363,33 @@ class QAService:
                 scores = matcher.scores(question, vec, cands)
                 return (index.stats[cands[int(np.argmax(scores))]],)
         return ()
+
+    # -------------------------------------------------------------------- sources
+
+    def fetcher(self) -> Fetcher:
+        """A polite fetcher with the configured timeout and size cap (robots.txt cached per round)."""
+        return Fetcher(timeout=self.settings.fetch_timeout_seconds, max_bytes=self.settings.fetch_max_bytes)
+
+    def add_urls(self, urls: Sequence[str]) -> tuple[AddReport, BuildReport | None]:
+        """Fetch each page into the corpus, then rebuild (incrementally) when any was added;
+        questions meanwhile use the old index. Returns the report and the build report.
+
+        Raises:
+            UsageError: no address given.
+            ReindexInProgressError: articles were saved but a rebuild is already running.
+        """
+        if not [u for u in urls if u.strip()]:
+            raise UsageError("give at least one web address (http:// or https://)")
+        report = add_urls([u for u in urls if u.strip()], self.settings.corpus_dir, self.fetcher())
+        return report, (self.rebuild(wait=True) if report.added else None)
+
+    def poll_feeds(self) -> tuple[FeedRound, BuildReport | None]:
+        """One round over FEEDS (see `bot.feeds.poll_feeds`), then a rebuild when anything was
+        added, swapped in while questions are answered. Returns the round and the build report."""
+        s = self.settings
+        store = FeedStore(s.data_dir)
+        found = poll_feeds(s.feeds, s.corpus_dir, store, self.fetcher(), s.feed_poll_minutes)
+        return found, (self.rebuild(wait=True) if found.added else None)
 
     @property
     def corpus_dir(self) -> Path:

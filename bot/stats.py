@@ -53,10 +53,11 @@ class Citation:
     text: str
     url: str | None = None
     published: str | None = None
+    source: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"document": self.document, "title": self.title, "sentence": self.sentence,
-                "text": self.text, "url": self.url, "published": self.published}
+                "text": self.text, "url": self.url, "published": self.published, "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -87,13 +88,21 @@ class Stat:
     def vague(self) -> bool:
         return self.unit != "date" and self.value is None and self.low is None
 
+    @property
+    def disputed(self) -> bool:
+        """True when other documents state a different value for the same thing (`history`)."""
+        return any((h.value, h.low, h.high, h.date if h.unit == "date" else None)
+                   != (self.value, self.low, self.high, self.date if self.unit == "date" else None)
+                   for h in self.history)
+
     def to_json(self) -> dict[str, Any]:
-        """JSON: display, value, low, high, unit, qualifier, counts, date, citations, also, history."""
+        """JSON: display, value, low, high, unit, qualifier, counts, date, citations, also,
+        history, disputed."""
         return {
             "display": self.display, "value": self.value, "low": self.low, "high": self.high,
             "unit": self.unit, "qualifier": self.qualifier, "counts": self.counts, "date": self.date,
             "citations": [c.to_json() for c in self.citations], "also": list(self.also),
-            "history": [h.to_json() for h in self.history],
+            "history": [h.to_json() for h in self.history], "disputed": self.disputed,
         }
 
 
@@ -215,7 +224,7 @@ def mentions(passage: Passage) -> list[_Mention]:
     """The figures in one passage with their counted phrases (bare counts without a noun dropped)."""
     found = find_quantities(passage.text)
     cite = Citation(passage.document, passage.title, passage.sentence, passage.text,
-                    passage.url, passage.published)
+                    passage.url, passage.published, passage.source)
     out = []
     for q in found:
         counts, quality, after = counted_phrase(passage.text, q)
@@ -276,29 +285,46 @@ def _stat(group: list[_Mention]) -> Stat:
         if all((c.document, c.text) != (m.citation.document, m.citation.text) for c in cites):
             cites.append(m.citation)
     date = q.date if q.unit == "date" else next((m.date for m in group if m.date), None)
+    if date is None and q.unit != "date":  # the sentence gives no date: the publication date
+        date = min((c.published for c in cites if c.published), default=None)
     return Stat(_display(best, named.counts, named.after), q.value, q.low, q.high, q.unit, q.qualifier,
                 named.counts,
                 date, tuple(cites), also)
 
 
+def _newest(stat: Stat) -> str:
+    return max((c.published for c in stat.citations if c.published), default="")
+
+
 def _with_history(stats: list[Stat]) -> list[Stat]:
-    """Newest value first for the same thing in several dated documents; older ones as history."""
+    """Newest value first for the same thing in several dated documents; older ones as history.
+
+    Only values stated by disjoint sets of documents count as one thing told differently: two
+    figures one article states side by side ("10,000 troops engaged", "70,000 troops in all")
+    are two things, never one disputed figure.
+    """
     groups: dict[tuple[str, frozenset[str]], list[int]] = {}
     for i, s in enumerate(stats):
-        docs = {c.document for c in s.citations}
-        if s.unit == "date" or s.vague or len(docs) != 1 or not s.citations[0].published:
+        if s.unit == "date" or s.vague or not _newest(s):
             continue
         key = (s.unit if s.unit != "count" else "count:" + _head(s.counts), frozenset(_content(s.counts)))
         if key[1]:
             groups.setdefault(key, []).append(i)
     drop: set[int] = set()
     for members in groups.values():
-        if len({stats[i].citations[0].document for i in members}) < 2:
+        ordered = sorted(members, key=lambda i: _newest(stats[i]), reverse=True)
+        kept: list[int] = []
+        docs: set[str] = set()
+        for i in ordered:
+            mine = {c.document for c in stats[i].citations}
+            if mine & docs:
+                continue
+            kept.append(i)
+            docs |= mine
+        if len(kept) < 2:
             continue
-        ordered = sorted(members, key=lambda i: str(stats[i].citations[0].published), reverse=True)
-        newest = ordered[0]
-        stats[newest] = replace(stats[newest], history=tuple(stats[i] for i in ordered[1:]))
-        drop.update(ordered[1:])
+        stats[kept[0]] = replace(stats[kept[0]], history=tuple(stats[i] for i in kept[1:]))
+        drop.update(kept[1:])
     return [s for i, s in enumerate(stats) if i not in drop]
 
 
@@ -388,6 +414,9 @@ class StatMatcher:
             haystacks.append(" ".join(texts).lower())
             for c in stat.get("citations", ()):
                 by_sentence.setdefault(c["text"], []).append(i)
+            for old in stat.get("history", ()):  # an older value's sentence finds the disputed figure
+                for c in old.get("citations", ()):
+                    by_sentence.setdefault(c["text"], []).append(i)
         vectors = np.stack(rows).astype(np.float32) if rows else np.empty((0, dimension), np.float32)
         return cls(vectors, np.asarray(starts, dtype=np.int64), tuple(haystacks),
                    {k: tuple(v) for k, v in by_sentence.items()})

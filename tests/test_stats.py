@@ -135,7 +135,7 @@ def test_general_case(sentence: str, value: float | None, low: float | None, hig
     if counts is not None:
         assert s["counts"] == counts
     assert s["citations"] == [{"document": "a.txt", "title": "a.txt", "sentence": 1, "text": sentence,
-                               "url": None, "published": None}]
+                               "url": None, "published": None, "source": None}]
 
 
 @pytest.mark.parametrize(("sentence", "iso"), [
