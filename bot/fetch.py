@@ -155,7 +155,7 @@ class Fetcher:
                 else:
                     log.info("robots.txt of %s unreadable: %s", root, exc)
                     parser = urllib.robotparser.RobotFileParser()
-                    parser.disallow_all = True
+                    parser.disallow_all = True  # type: ignore[attr-defined]
             self._robots[root] = parser
         rules = self._robots[root]
         return rules is None or rules.can_fetch(self.user_agent, url)

@@ -131,7 +131,9 @@ def save_article(article: Article, corpus_dir: Path, requested: str, fallback_pu
         meta["author"] = article.author
     lines = article.text.splitlines()
     body = "# " + lines[0] + "\n\n" + "\n\n".join(lines[1:]) + "\n"
-    text = frontmatter.dumps(frontmatter.Post(body, **meta), sort_keys=False) + "\n"
+    post = frontmatter.Post(body)
+    post.metadata.update(meta)
+    text = frontmatter.dumps(post, sort_keys=False) + "\n"
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)

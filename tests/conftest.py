@@ -6,7 +6,7 @@ Third-party data is read from `../shared/data` beside the checkout (never copied
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.embed import Encoder
 from bot.eval import SEED_QUESTIONS as EVAL_SEED_QUESTIONS
 from bot.service import QAService
+from tests.web_server import WebServer
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_CORPUS = REPO / "corpus"
@@ -22,6 +23,8 @@ SEED_CORPUS = REPO / "corpus"
 #: change what the tests see.
 SEED_ARTICLE = SEED_CORPUS / "ukraine-holds-kursk-foothold.txt"
 SHARED_DATA = REPO.parent / "shared" / "data"
+#: The invented multi-outlet story (three outlets, three dates, two figures, one wire paragraph).
+STORY = REPO / "tests" / "data" / "story"
 
 SEED_QUESTIONS = EVAL_SEED_QUESTIONS  # the five seed questions and a phrase of each answer
 
@@ -78,3 +81,30 @@ def requires_shared(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not present (CI keeps ../shared beside the checkout)")
     return path
+
+
+@pytest.fixture
+def web() -> Iterator[WebServer]:
+    """A real HTTP server on 127.0.0.1 (a free port) serving what the test routes; stopped after."""
+    server = WebServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def copy_story(dest: Path) -> Path:
+    """Make `dest` a corpus folder holding the three outlets' pages of the invented story."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for page in sorted(STORY.glob("*.html")):
+        shutil.copy2(page, dest / page.name)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def story_service(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> QAService:
+    """A QAService over the invented multi-outlet story (three HTML pages), built once."""
+    tmp = tmp_path_factory.mktemp("story")
+    service = QAService(make_settings(tmp, copy_story(tmp / "corpus")), encoder=encoder)
+    service.rebuild()
+    return service

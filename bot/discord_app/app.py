@@ -70,16 +70,21 @@ class NewsBot(discord.Client):
         self.service = service
         self.cooldown = UserCooldown(settings.ask_cooldown_rate, settings.ask_cooldown_seconds)
         self.tree = NewsTree(self)
+        self.feed_task: asyncio.Task[None] | None = None
+        self.feed_rounds = 0
         from bot.discord_app.commands import COMMANDS
 
         for command in COMMANDS:
             self.tree.add_command(command)
 
     async def setup_hook(self) -> None:
-        """Load (or first build) the index off the loop, then sync the application commands."""
+        """Load (or first build) the index off the loop, sync the application commands, and
+        start polling FEEDS when there are any."""
         built = await asyncio.to_thread(self.service.ensure_index)
         if built is not None:
             log.info("built the index: %s", built.summary())
+        if self.settings.feeds:
+            self.feed_task = asyncio.create_task(self.poll_feeds_forever(), name="feeds")
         synced = await self.sync_commands()
         log.info("synced %d commands %s", len(synced),
                  f"to guild {self.settings.discord_guild_id}" if self.settings.discord_guild_id
@@ -92,6 +97,26 @@ class NewsBot(discord.Client):
             self.tree.copy_global_to(guild=guild)
             return await self.tree.sync(guild=guild)
         return await self.tree.sync()
+
+    async def poll_feeds_forever(self) -> None:
+        """Every FEED_POLL_MINUTES, one feed round in a thread; new articles are indexed and the
+        new index swapped in while questions keep being answered. A failed round is logged."""
+        while not self.is_closed():
+            try:
+                found, built = await asyncio.to_thread(self.service.poll_feeds)
+                for line in found.lines():
+                    log.info("feeds: %s", line)
+                if built is not None:
+                    log.info("feeds: index rebuilt: %s", built.summary())
+                self.feed_rounds += 1
+            except Exception:  # a round must never end the loop; the next one retries
+                log.exception("feed round failed")
+            await asyncio.sleep(self.settings.feed_poll_minutes * 60)
+
+    async def close(self) -> None:
+        if self.feed_task is not None:
+            self.feed_task.cancel()
+        await super().close()
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s) in %d servers", self.user, getattr(self.user, "id", "?"),

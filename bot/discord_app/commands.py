@@ -34,18 +34,19 @@ async def _ask_cooldown(interaction: discord.Interaction) -> bool:
 
 
 @app_commands.command(name="ask", description="Ask a question about the news articles")
-@app_commands.describe(question="What you want to know", k="How many passages to show (1-25)")
+@app_commands.describe(question="What you want to know", k="How many passages to show (1-25)",
+                       as_of="Only articles published on or before this date (e.g. 2025-01-31)")
 @app_commands.check(_ask_cooldown)
 async def ask(interaction: discord.Interaction, question: str,
-              k: app_commands.Range[int, 1, 25] | None = None) -> None:
+              k: app_commands.Range[int, 1, 25] | None = None, as_of: str | None = None) -> None:
     """Answer with the best-matching sentences, cited, and the Show context / More buttons."""
     if not question.strip():
         raise UsageError("the question is empty: type a question about the news articles")
     t0 = time.perf_counter()
     bot = _bot(interaction)
     await interaction.response.defer(thinking=True)
-    answer = await asyncio.to_thread(bot.service.ask, question, k)
-    view = AnswerView(bot, answer, k or bot.settings.top_k)
+    answer = await asyncio.to_thread(bot.service.ask, question, k, 0, None, as_of)
+    view = AnswerView(bot, answer, k or bot.settings.top_k, as_of=as_of)
     view.message = await interaction.followup.send(embed=render.answer_embed(answer), view=view,
                                                    allowed_mentions=NO_PINGS, wait=True)
     log_answer("/ask", interaction.user.id, answer.answered, len(answer.hits), time.perf_counter() - t0)
@@ -97,6 +98,23 @@ async def reindex(interaction: discord.Interaction) -> None:
     await interaction.followup.send(render.reindex_text(report), ephemeral=True, allowed_mentions=NO_PINGS)
 
 
+@app_commands.command(name="add", description="Fetch web pages into the corpus and rebuild the index")
+@app_commands.describe(url="One or more article addresses (http or https), separated by spaces")
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.checks.has_permissions(manage_guild=True)
+@app_commands.guild_only()
+async def add(interaction: discord.Interaction, url: str) -> None:
+    """Fetch each page politely, save its article, rebuild (Manage Server only); reports what
+    was added, what was already there and what failed, with reasons."""
+    urls = url.split()
+    if not urls:
+        raise UsageError("give at least one web address (http:// or https://)")
+    await interaction.response.defer(thinking=True, ephemeral=True)
+    report, built = await asyncio.to_thread(_bot(interaction).service.add_urls, urls[:10])
+    log.info("/add by user %s: %d added, %d refused", interaction.user.id, len(report.added), len(report.refused))
+    await interaction.followup.send(render.add_text(report, built), ephemeral=True, allowed_mentions=NO_PINGS)
+
+
 @app_commands.command(name="help", description="What this bot does and how to ask")
 async def help_(interaction: discord.Interaction) -> None:
     """Explain the bot."""
@@ -104,4 +122,4 @@ async def help_(interaction: discord.Interaction) -> None:
                                             allowed_mentions=NO_PINGS)
 
 
-COMMANDS: tuple[app_commands.Command, ...] = (ask, stats, sources, reindex, help_)  # type: ignore[type-arg]
+COMMANDS: tuple[app_commands.Command, ...] = (ask, stats, sources, reindex, add, help_)  # type: ignore[type-arg]

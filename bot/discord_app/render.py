@@ -19,8 +19,10 @@ from typing import Any
 
 import discord
 
-from bot.answer import NOT_COVERED, Answer
+from bot.answer import NOT_COVERED, Answer, also_reported, figure_lines
 from bot.build import BuildReport
+from bot.dates import display_date, outlet_line
+from bot.ingest import AddReport
 from bot.retrieve import Hit
 from bot.service import SourceInfo
 
@@ -50,9 +52,10 @@ HELP_TEXT = (
     "match, each with its article title, sentence number and link.\n\n"
     "**/ask** `question` `[k]`: a cited answer; *Show context* adds the neighbouring sentences, "
     "*More* shows the next passages.\n"
-    "**/sources**: the articles I know and when the index was built.\n"
+    "**/sources**: the articles I know, by outlet and date, and when the index was built.\n"
     "**/stats** `[topic]`: key figures from the articles.\n"
-    "**/reindex**: rebuild the index from the corpus folder (Manage Server only).\n\n"
+    "**/reindex**: rebuild the index from the corpus folder (Manage Server only).\n"
+    "**/add** `url`: fetch web pages into the corpus and rebuild (Manage Server only).\n\n"
     "You can also mention me with a question, or write in a question channel if the server "
     "has one. If nothing matches well enough I say so rather than guess."
 )
@@ -105,9 +108,13 @@ def passage_field(hit: Hit, budget: int) -> tuple[str, str]:
     p = hit.passage
     name = clip(f"{hit.rank}. {p.title}", min(FIELD_NAME_LIMIT, max(budget // 4, 24)))
     budget = min(FIELD_VALUE_LIMIT, budget - len(name))
-    cite = f"— {_link(p.title, p.url)}, sentence {p.sentence} · score {hit.score:.2f}"
+    where = outlet_line(p.source, p.published)
+    where = f" · {literal(where)}" if where else ""
+    cite = f"— {_link(p.title, p.url)}, sentence {p.sentence}{where} · score {hit.score:.2f}"
+    if p.also:
+        cite += f"\n{literal(also_reported(hit))}"
     if len(cite) > budget // 2:
-        cite = clip(f"— {literal(p.title)}, sentence {p.sentence}", budget // 2)
+        cite = clip(f"— {literal(p.title)}, sentence {p.sentence}{where}", budget // 2)
     room = max(budget - len(cite) - 4, 16)
     sentence = literal(p.text)
     if hit.before or hit.after:
@@ -124,7 +131,7 @@ def passage_field(hit: Hit, budget: int) -> tuple[str, str]:
 def _header(answer: Answer) -> str:
     lines = [f"⚠ {literal(w)}" for w in answer.warnings]
     lines += [f"*Note: {literal(n)}*" for n in answer.notes]
-    lines += [f"» {literal(str(f.get('display', '')))}" for f in answer.figures]
+    lines += [literal(line) for f in answer.figures for line in figure_lines(f)]
     if not answer.answered:
         lines.append(NOT_COVERED)
         if answer.hits:
@@ -161,19 +168,26 @@ def answer_embed(answer: Answer) -> discord.Embed:
 
 
 def sources_embed(docs: Sequence[SourceInfo], built_at: str) -> discord.Embed:
-    """`/sources`: one line per document (title, link, passage count), the build time in the footer."""
+    """`/sources`: the documents by outlet (outlets A-Z, undated/unknown last), newest first
+    within an outlet, one line each (linked title, date, passage count); the build time in
+    the footer."""
     total = sum(d.passages for d in docs)
     lines: list[str] = []
     length = 0
-    for n, doc in enumerate(sorted(docs, key=lambda d: d.title.lower())):
+    ordered = sorted(docs, key=lambda d: (d.source is None, (d.source or "").lower(),
+                                          d.published is None, _desc(d.published), d.title.lower()))
+    outlet: object = object()
+    for n, doc in enumerate(ordered):
+        heading = [] if doc.source == outlet else [f"**{literal(clip(doc.source or 'Unknown outlet', 100))}**"]
+        outlet = doc.source
+        when = display_date(doc.published)
         link = _link(clip(doc.title, 200), doc.url)
-        line = f"• {link}: {doc.passages} passages ({code(doc.document)})"
-        line = clip(line, 400)
-        if length + len(line) + 40 > DESCRIPTION_LIMIT:
+        line = clip(f"• {link}{f' · {when}' if when else ''}: {doc.passages} passages ({code(doc.document)})", 400)
+        if length + len(line) + sum(len(h) + 1 for h in heading) + 40 > DESCRIPTION_LIMIT:
             lines.append(f"… and {len(docs) - n} more")
             break
-        lines.append(line)
-        length += len(line) + 1
+        lines += [*heading, line]
+        length += len(line) + 1 + sum(len(h) + 1 for h in heading)
     embed = discord.Embed(
         title=f"Sources: {len(docs)} documents, {total} passages",
         description="\n".join(lines) or "The index is empty: add .txt or .md files to the corpus "
@@ -182,6 +196,11 @@ def sources_embed(docs: Sequence[SourceInfo], built_at: str) -> discord.Embed:
     )
     embed.set_footer(text=clip(f"Index built {built_at}", FOOTER_LIMIT))
     return embed
+
+
+def _desc(iso: str | None) -> str:
+    """A sort key that puts later ISO dates first."""
+    return "".join(chr(0x10FFFF - ord(c)) for c in iso or "")
 
 
 def stats_page_count(stats: Sequence[dict[str, Any]]) -> int:
@@ -194,7 +213,9 @@ def _stat_name(stat: dict[str, Any], limit: int) -> str:
     name = str(stat.get("display") or stat.get("counts") or "?")
     date = stat.get("date")
     if date and stat.get("unit") != "date" and str(date) not in name:
-        name += f" · {date}"
+        name += f" · {display_date(str(date)) or date}"
+    if stat.get("disputed"):
+        name = "⚠ Disputed: " + name
     return clip(literal(name), limit)
 
 
@@ -203,8 +224,9 @@ def _cite_line(cite: dict[str, Any], room: int, prefix: str = "") -> str:
     sentence number and publication date. The sentence is cut first, then the title."""
     title = str(cite.get("title") or cite.get("document") or "?")
     where = f", sentence {cite.get('sentence', '?')}"
-    if cite.get("published"):
-        where += f" ({literal(str(cite['published']))})"
+    outlet = outlet_line(cite.get("source"), cite.get("published"))
+    if outlet:
+        where += f" ({literal(outlet)})"
     source = f"— {_link(title, cite.get('url'))}{where}"
     if len(source) > room // 2:
         source = f"— {clip(literal(title), max(room // 2 - len(where) - 2, 8))}{where}"
@@ -229,7 +251,8 @@ def stat_field(stat: dict[str, Any], budget: int) -> tuple[str, str]:
         lines.append(more)
     for old in history:
         first = (old.get("citations") or [{}])[0]
-        label = f"Earlier: {literal(str(old.get('display', '?')))}: "
+        word = "Other value" if stat.get("disputed") else "Earlier"
+        label = f"{word}: {literal(str(old.get('display', '?')))}: "
         lines.append(_cite_line(first, room, prefix=clip(label, max(room // 3, 16))))
     return name, clip("\n".join(lines), budget)
 
@@ -287,6 +310,23 @@ def reindex_text(report: BuildReport) -> str:
     lines += [f"• skipped {code(s.path)}: {literal(s.reason)}" for s in report.skipped[:10]]
     if len(report.skipped) > 10:
         lines.append(f"… and {len(report.skipped) - 10} more")
+    return clip("\n".join(lines), CONTENT_LIMIT)
+
+
+def add_text(report: AddReport, built: BuildReport | None) -> str:
+    """`/add` result: each article added (title, outlet, date), each address refused and why,
+    and the rebuilt index's size."""
+    lines = []
+    for a in report.added:
+        where = outlet_line(a.source, a.published)
+        lines.append(f"• Added {literal(clip(a.title, 200))}" + (f" ({literal(where)})" if where else ""))
+    for r in report.refused:
+        verb = "Already in the corpus" if r.duplicate else "Not added"
+        lines.append(f"• {verb}: {code(clip(r.requested, 200))}: {literal(clip(r.reason, 300))}")
+    if built is not None:
+        lines.append(f"Index rebuilt: {built.documents} documents, {built.passages} passages.")
+    elif not report.added:
+        lines.append("Nothing was added; the index is unchanged.")
     return clip("\n".join(lines), CONTENT_LIMIT)
 
 

@@ -50,9 +50,10 @@ class AnswerView(ExpiringView):
 
     what = "answer button"
 
-    def __init__(self, bot: NewsBot, answer: Answer, k: int, context: int = 0) -> None:
+    def __init__(self, bot: NewsBot, answer: Answer, k: int, context: int = 0, as_of: str | None = None) -> None:
         super().__init__(timeout=VIEW_TIMEOUT)
         self.bot = bot
+        self.as_of = as_of
         self.question = answer.question
         self.k = k
         self.offset = answer.offset
@@ -73,8 +74,8 @@ class AnswerView(ExpiringView):
 
     async def _replace(self, interaction: discord.Interaction, offset: int, context: int) -> None:
         await interaction.response.defer()  # search runs in a thread; acknowledge first
-        answer = await asyncio.to_thread(self.bot.service.ask, self.question, self.k, offset, context)
-        view = AnswerView(self.bot, answer, self.k, context)
+        answer = await asyncio.to_thread(self.bot.service.ask, self.question, self.k, offset, context, self.as_of)
+        view = AnswerView(self.bot, answer, self.k, context, self.as_of)
         view.message = self.message
         self.stop()
         await interaction.edit_original_response(embed=answer_embed(answer), view=view,
