@@ -190,10 +190,46 @@ def _phrase_before(sentence: str, start: int, cut_figures: bool = True) -> str:
 
 
 def _date_subject(sentence: str, start: int) -> str:
-    """What a date dates: "The incursion, which began in August 2024" → "The incursion began"."""
+    """What a date dates: "The incursion, which began in August 2024" → "The incursion began".
+
+    Words up to another figure in the clause belong to that figure, not to the date ("grew by
+    5.5% in 2004" gives no label, not "grew by 5.5"); one-letter leftovers ("2003's") are dropped.
+    """
     head = sentence[:start]
     head = re.sub(r"\s*,\s*(?:which|that|who)\s+", " ", head)
-    return _phrase_before(head, len(head), cut_figures=False)
+    words = _phrase_before(head, len(head), cut_figures=False).split()
+    numeric = [i for i, w in enumerate(words) if any(ch.isdigit() for ch in w)]
+    if numeric:
+        words = words[numeric[-1] + 1:]
+        while words and _is_stop(words[0]):
+            words.pop(0)
+    return " ".join(w for w in words if len(w) > 1)
+
+
+#: "100%" as a figure of speech ("a 100% guarantee", "100% sure", "gave 100%"), not a figure.
+_SPEECH_100 = re.compile(r"^\s*(?:sure|certain|guarantee[ds]?|confident|committed|fit|behind|right|wrong|correct|"
+                         r"effort|focused|happy|convinced|true|honest|serious|professional)\b", re.I)
+_GIVE_100 = re.compile(r"\b(?:give|gives|gave|given|giving)\s+(?:it\s+)?$", re.I)
+_MONTHS = frozenset("january february march april may june july august september october november december".split())
+
+
+def figure_of_speech(sentence: str, q: Quantity) -> bool:
+    """True for what the grammar reads as a figure but is not one: "100%" as a figure of speech,
+    a percentage that starts a name ("100% Homegrown"), or a bare year in a title
+    ("CeBit 2005", "Football Manager 2005")."""
+    after, before = sentence[q.end:], sentence[:q.start]
+    if q.unit == "%" and q.value == 100 and (_SPEECH_100.match(after) or _GIVE_100.search(before)):
+        return True
+    if q.unit == "%" and q.start > 0 and re.match(r"\s[A-Z][a-z]", after) \
+            and not re.match(r"\s(?:In|On|At|By|Of|From|And|To)\b", after):
+        return True
+    if q.unit == "date" and re.fullmatch(r"(?:1[6-9]|20)\d\d", q.text.strip()):
+        prev = re.search(r"(\S+)\s+$", before)
+        word = prev.group(1) if prev else ""
+        if word[:1].isupper() and word.lower() not in _MONTHS and word.lower() not in _DATE_PREPOSITIONS \
+                and before.strip() != word:
+            return True
+    return False
 
 
 def counted_phrase(sentence: str, q: Quantity) -> tuple[str, int, bool]:
@@ -227,6 +263,8 @@ def mentions(passage: Passage) -> list[_Mention]:
                     passage.url, passage.published, passage.source)
     out = []
     for q in found:
+        if figure_of_speech(passage.text, q):
+            continue
         counts, quality, after = counted_phrase(passage.text, q)
         if q.unit == "count" and (not after or counts == counts.title() and q.value is not None):
             continue  # "Article 50", "rose to 1,200", "28 Shinobu Asagoe": no common noun, no stat

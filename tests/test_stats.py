@@ -208,3 +208,37 @@ def test_newest_dated_value_comes_first_with_older_as_history() -> None:
     assert len(stats) == 1
     assert stats[0]["value"] == 14000
     assert [(h["value"], h["citations"][0]["document"]) for h in stats[0]["history"]] == [(11000, "jan.txt")]
+
+
+# ------------------------------------------------------------- BBC mistakes (issue 9)
+
+
+@pytest.mark.parametrize("sentence", [
+    pytest.param("And Ras Kwame is the host of 100% Homegrown on Radio 1's digital station 1Xtra.",
+                 id="a name read as a number"),
+    pytest.param('"The good thing is that there is now a 100% guarantee, so this will never happen again," he said.',
+                 id="100% guarantee, a figure of speech"),
+    pytest.param("I am 100% sure that we will win the title this year.", id="100% sure"),
+    pytest.param("The players gave 100% for the whole of the second half.", id="gave 100%"),
+    pytest.param('"Welcome to CeBit 2005" was the message from the pilot as we landed.', id="a year in a title"),
+    pytest.param("But given that Football Manager 2005 is the game that everybody knows and loves, fans queued.",
+                 id="a year in a game's name"),
+])
+def test_bbc_figures_of_speech_and_names_are_not_stats(sentence: str) -> None:
+    assert stats_of(sentence) == []
+
+
+@pytest.mark.parametrize(("sentence", "label"), [
+    ("Latin America's economy grew by 5.5% in 2004, its best performance since 1980.", "2004"),
+    ("Its Global Investors wing made £347m, an 82% jump on 2003 figures.", "2003"),
+    ("The figure was 30% more than in 2003 and surpassed even the most optimistic predictions.", "2003"),
+])
+def test_a_year_is_never_labelled_with_another_figures_words(sentence: str, label: str) -> None:
+    dates = [s for s in stats_of(sentence) if s["unit"] == "date"]
+    assert [d["display"].rsplit(": ", 1)[-1] for d in dates if label in d["display"]] == [label]
+    assert not any(ch.isdigit() for d in dates for ch in d["counts"])
+
+
+def test_real_hundred_percent_figures_stay() -> None:
+    stats = stats_of("G7 finance ministers have backed plans to write off up to 100% of the debts of poor countries.")
+    assert [(s["value"], s["unit"]) for s in stats] == [(100, "%")]

@@ -124,7 +124,7 @@ async def test_commands_sync_to_the_guild_when_set_else_globally(
     bot = NewsBot(settings, seed_service, guild_ready_timeout=0.1)
     task = await connected(double, bot)
     try:
-        assert double.synced == [(path, ["ask", "stats", "sources", "reindex", "help"])]
+        assert double.synced == [(path, ["ask", "stats", "sources", "reindex", "add", "help"])]
         assert double.identify is not None
         assert double.identify["intents"] & discord.Intents(message_content=True).value == 0
     finally:
