@@ -210,7 +210,8 @@ def _date_subject(sentence: str, start: int) -> str:
 _SPEECH_100 = re.compile(r"^\s*(?:sure|certain|guarantee[ds]?|confident|committed|fit|behind|right|wrong|correct|"
                          r"effort|focused|happy|convinced|true|honest|serious|professional)\b", re.I)
 _GIVE_100 = re.compile(r"\b(?:give|gives|gave|given|giving)\s+(?:it\s+)?$", re.I)
-_MONTHS = frozenset("january february march april may june july august september october november december".split())
+_MONTHS = frozenset(["january", "february", "march", "april", "may", "june", "july", "august", "september",
+                     "october", "november", "december"])
 
 
 def figure_of_speech(sentence: str, q: Quantity) -> bool:

@@ -41,7 +41,8 @@ async def test_ask_shows_a_disputed_figure_side_by_side_newest_first(story_servi
         lines = description.splitlines()
         assert lines[0] == "» The sources differ (farmland), newest first:"
         assert "70 square kilometres of farmland — Coastal Herald · 3 Mar 2025" in lines[1]
-        assert "90 square kilometres of farmland — Northern Wire · 12 Jan 2025; Valley Courier · 13 Jan 2025" in lines[2]
+        assert ("90 square kilometres of farmland — Northern Wire · 12 Jan 2025; Valley Courier · 13 Jan 2025"
+                in lines[2])
 
 
 async def test_ask_as_of_answers_from_what_was_published_by_then(story_service: QAService) -> None:
