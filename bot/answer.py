@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.dates import display_date, outlet_line
 from bot.retrieve import Hit
+
+if TYPE_CHECKING:  # the stats stage makes figures; answering only shows them
+    from bot.stats import Stat
 
 NOT_COVERED = "The articles do not seem to cover this question."
 
@@ -18,7 +21,7 @@ class Answer:
     `answered` is False when no passage cleared the score threshold; `hits` then holds at most
     the nearest passage, shown as such. `warnings` are about the index (e.g. stale), `notes`
     about the question (e.g. truncated). `figures` are stats that answer a how-many/when
-    question directly (JSON dicts from the stats stage).
+    question directly (`bot.stats.Stat`).
     """
 
     question: str
@@ -26,7 +29,7 @@ class Answer:
     hits: tuple[Hit, ...]
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-    figures: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    figures: tuple[Stat, ...] = field(default_factory=tuple)
     offset: int = 0
     seconds: float = 0.0
 
@@ -36,7 +39,7 @@ class Answer:
             "question": self.question,
             "answered": self.answered,
             "passages": [hit_json(h) for h in self.hits],
-            "figures": list(self.figures),
+            "figures": [f.to_json() for f in self.figures],
             "warnings": list(self.warnings),
             "notes": list(self.notes),
             "seconds": round(self.seconds, 4),
@@ -91,26 +94,26 @@ def also_reported(hit: Hit) -> str:
     return "also reported by " + ", ".join(names)
 
 
-def figure_values(figure: dict[str, Any]) -> list[tuple[str, list[str]]]:
+def figure_values(figure: Stat) -> list[tuple[str, list[str]]]:
     """Each value a figure has been given, newest first: `(display, ["Outlet · 12 Jan 2005", …])`
     (the figure itself, then its `history`). One entry when the sources agree."""
     out = []
-    for stat in (figure, *figure.get("history", ())):
+    for stat in (figure, *figure.history):
         seen: list[str] = []
-        for c in stat.get("citations", ()):
-            line = outlet_line(c.get("source") or c.get("title"), c.get("published"))
+        for c in stat.citations:
+            line = outlet_line(c.source or c.title, c.published)
             if line and line not in seen:
                 seen.append(line)
-        out.append((str(stat.get("display", "")), seen))
+        out.append((stat.display, seen))
     return out
 
 
-def figure_lines(figure: dict[str, Any]) -> list[str]:
+def figure_lines(figure: Stat) -> list[str]:
     """A figure as plain lines: `» display`, or for a disputed one, each value with its sources."""
     values = figure_values(figure)
-    if len(values) < 2:
-        return [f"» {figure.get('display', '')}"]
-    lines = [f"» The sources differ ({figure.get('counts') or 'this figure'}), newest first:"]
+    if not figure.disputed or len(values) < 2:
+        return [f"» {figure.display}"]
+    lines = [f"» The sources differ ({figure.counts or 'this figure'}), newest first:"]
     lines += [f"   {display} — {'; '.join(where) or 'undated'}" for display, where in values]
     return lines
 
@@ -123,7 +126,7 @@ def compose(
     *,
     warnings: tuple[str, ...] = (),
     notes: tuple[str, ...] = (),
-    figures: tuple[dict[str, Any], ...] = (),
+    figures: tuple[Stat, ...] = (),
     offset: int = 0,
 ) -> Answer:
     """Decide whether the hits answer the question and build the `Answer`.

@@ -39,7 +39,7 @@ from bot.index import (
 )
 from bot.reprints import merge_copies
 from bot.sparse import SparseIndex
-from bot.stats import extract_stats, stat_texts
+from bot.stats import Stat, extract_stats, stat_texts
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +91,22 @@ def _previous(index_dir: Path, model: str, dimension: int) -> Index | None:
 
 
 def dedupe(passages: list[Passage]) -> tuple[list[Passage], int]:
-    """One passage per sentence that several documents carry (`bot.reprints.merge_copies`):
-    the earliest copy, citing the others as `also`. Returns (kept, dropped count)."""
-    return merge_copies(passages)
+    """Keep the first passage of each distinct normalised text; returns (kept, dropped count).
+
+    The evaluation harness indexes this way (exact copies only); a build goes further with
+    `bot.reprints.merge_copies` (near-identical copies across outlets, cited "also reported by").
+    """
+    seen: set[str] = set()
+    kept = []
+    for p in passages:
+        if p.text in seen:
+            continue
+        seen.add(p.text)
+        kept.append(p)
+    return kept, len(passages) - len(kept)
 
 
-def _stat_phrase_vectors(stats: list[dict], passage_texts: set[str], previous: Index | None,
+def _stat_phrase_vectors(stats: list[Stat], passage_texts: set[str], previous: Index | None,
                          encoder: Encoder) -> tuple[list[str], np.ndarray]:
     """Embed the stats' texts that are not passages (counted phrases, glosses), reusing the
     previous build's vectors by text. Returns the sorted texts and a `(m, d)` float32 array."""
@@ -157,7 +167,7 @@ def build(
                 passages = segment(doc)
             records.append(DocumentRecord.of(doc, passages))
             all_passages.extend(passages)
-        passages, duplicates = dedupe(all_passages)
+        passages, duplicates = merge_copies(all_passages)
         timings["segment"] = time.perf_counter() - t0
 
         # 2. Embed what is new; reuse embeddings by text hash.
@@ -187,7 +197,7 @@ def build(
         sparse = SparseIndex.build([p.text for p in passages])
         stats = extract_stats(all_passages)  # duplicates too: every document stating a figure is cited
         stat_json = [s.to_json() for s in stats]
-        phrases = _stat_phrase_vectors(stat_json, {p.text for p in passages}, previous, encoder)
+        phrases = _stat_phrase_vectors(stats, {p.text for p in passages}, previous, encoder)
         timings["sparse_stats"] = time.perf_counter() - t2
         t3 = time.perf_counter()
         file_hashes = {d.id: d.content_hash for d in loaded.documents}

@@ -148,22 +148,21 @@ def cmd_stats(args: argparse.Namespace) -> int:
     """Print the corpus's key figures (all, or those about --topic) with their citations."""
     stats = _service(args).stats(args.topic)
     if args.json:
-        print(json.dumps(stats, ensure_ascii=False, indent=1))
+        print(json.dumps([s.to_json() for s in stats], ensure_ascii=False, indent=1))
         return 0
     if not stats:
         print("No figures found" + (f" about {args.topic!r}." if args.topic else "."))
     for stat in stats:
-        dated = stat.get("date") and stat["unit"] != "date"
-        flag = "  [disputed]" if stat.get("disputed") else ""
-        print(f"» {stat['display']}" + (f"  ({stat['date']})" if dated else "") + flag)
-        for c in stat["citations"]:
-            where = outlet_line(c.get("source"), c.get("published"))
-            print(f'   "{c["text"]}" — {c["title"]}, {c["document"]} sentence {c["sentence"]}'
-                  + (f" · {where}" if where else ""))
-        for old in stat.get("history", ()):
-            first = old["citations"][0]
-            where = outlet_line(first.get("source") or first["title"], first.get("published"))
-            print(f"   earlier: {old['display']} — {where}")
+        dated = stat.date and stat.unit != "date"
+        flag = "  [disputed]" if stat.disputed else ""
+        print(f"» {stat.display}" + (f"  ({stat.date})" if dated else "") + flag)
+        for c in stat.citations:
+            where = outlet_line(c.source, c.published)
+            print(f'   "{c.text}" — {c.title}, {c.document} sentence {c.sentence}' + (f" · {where}" if where else ""))
+        for old in stat.history:
+            first = old.citations[0]
+            print(f"   {'other value' if stat.disputed else 'earlier'}: {old.display} — "
+                  f"{outlet_line(first.source or first.title, first.published)}")
     return 0
 
 

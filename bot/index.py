@@ -31,6 +31,7 @@ import numpy as np
 from bot.corpus import Document, Passage, Reprint, corpus_hashes
 from bot.errors import REBUILD_HINT, IndexCorruptError, IndexMissingError, ModelMismatchError
 from bot.sparse import SparseIndex
+from bot.stats import Stat
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ class Index:
     documents: dict[str, DocumentRecord]
     embeddings: np.ndarray
     sparse: SparseIndex
-    stats: list[dict[str, Any]]
+    stats: list[Stat]
     #: Unit vectors of the stats' counted phrases and kind glosses (texts that are not passages),
     #: computed at build time so a topic search never has to encode thousands of phrases.
     stat_phrases: dict[str, np.ndarray] = field(default_factory=dict)
@@ -408,8 +409,8 @@ def load_index(index_dir: Path, model: str, dimension: int | None = None) -> Ind
     except (OSError, ValueError, KeyError) as exc:
         raise _corrupt(folder / "bm25", "unreadable") from exc
     try:
-        stats = json.loads((folder / "stats.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        stats = [Stat.from_json(row) for row in json.loads((folder / "stats.json").read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
         raise _corrupt(folder / "stats.json", "unreadable") from exc
     try:
         phrases = json.loads((folder / "stat_phrases.json").read_text(encoding="utf-8"))

@@ -1,16 +1,16 @@
 """Time in answers: `as of` a date (only what was published by then), and the newest evidence
-first for questions about the present. Pure functions over hits and stat JSON."""
+first for questions about the present. Pure functions over hits and stats."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
 
 from bot.corpus import Passage
 from bot.dates import iso_date
 from bot.errors import UsageError
 from bot.retrieve import Hit
+from bot.stats import Stat
 
 
 def parse_as_of(value: str | None) -> str | None:
@@ -60,21 +60,14 @@ def newest_first(hits: Sequence[Hit], margin: float, k: int, offset: int = 0) ->
     return (near + rest)[:k]
 
 
-def _cited_by(stat: dict[str, Any], cutoff: str) -> list[dict[str, Any]]:
-    return [c for c in stat.get("citations", ()) if c.get("published") and c["published"] <= cutoff]
-
-
-def stat_as_of(stat: dict[str, Any], cutoff: str) -> dict[str, Any] | None:
+def stat_as_of(stat: Stat, cutoff: str) -> Stat | None:
     """`stat` as it stood on `cutoff`: only citations published by then; when none of its own
     are, the newest older value that has some takes its place. None when nothing was stated yet."""
-    chain = [stat, *stat.get("history", ())]
     kept = []
-    for s in chain:
-        cites = _cited_by(s, cutoff)
+    for s in (stat, *stat.history):
+        cites = tuple(c for c in s.citations if c.published and c.published <= cutoff)
         if cites:
-            kept.append({**s, "citations": cites})
+            kept.append(replace(s, citations=cites, history=()))
     if not kept:
         return None
-    head = {**kept[0], "history": [{**h, "history": []} for h in kept[1:]]}
-    head["disputed"] = len({(h.get("value"), h.get("low"), h.get("high")) for h in kept}) > 1
-    return head
+    return replace(kept[0], history=tuple(kept[1:]))

@@ -57,6 +57,7 @@ def merge_copies(passages: Sequence[Passage]) -> tuple[list[Passage], int]:
     by_key: dict[str, int] = {}
     signature: list[tuple[frozenset[str], tuple[str, ...]]] = []
     by_anchor: dict[str, list[int]] = {}
+    group_docs: list[set[str]] = []
     for i, p in enumerate(passages):
         key = sentence_key(p.text)
         g = by_key.get(key)
@@ -69,7 +70,9 @@ def merge_copies(passages: Sequence[Passage]) -> tuple[list[Passage], int]:
                     if cand in seen:
                         continue
                     seen.add(cand)
-                    if _near(sig, signature[cand]):
+                    # Near-identical lines within one document are kept apart (a lede and its
+                    # body sentence); only other documents' copies merge.
+                    if _near(sig, signature[cand]) and p.document not in group_docs[cand]:
                         g = cand
                         break
                 if g is not None:
@@ -77,6 +80,7 @@ def merge_copies(passages: Sequence[Passage]) -> tuple[list[Passage], int]:
         if g is None:
             g = len(groups)
             groups.append([])
+            group_docs.append(set())
             words_set = frozenset(words)
             signature.append((words_set, tuple(w for w in words if _NUMBER.search(w))))
             if len(words) >= MIN_NEAR_WORDS:
@@ -84,6 +88,7 @@ def merge_copies(passages: Sequence[Passage]) -> tuple[list[Passage], int]:
                     by_anchor.setdefault(anchor, []).append(g)
         by_key.setdefault(key, g)
         groups[g].append(i)
+        group_docs[g].add(p.document)
     kept: list[Passage] = []
     for members in groups:
         ordered = sorted(members, key=lambda i: _order(passages[i], i))

@@ -31,7 +31,7 @@ from bot.fetch import Fetcher
 from bot.index import Index, load_index
 from bot.ingest import AddReport, add_urls
 from bot.retrieve import Hit, retrieve
-from bot.stats import StatMatcher, answers_kind, question_kind
+from bot.stats import Stat, StatMatcher, answers_kind, question_kind
 
 log = logging.getLogger(__name__)
 
@@ -284,12 +284,11 @@ class QAService:
         ]
         return docs, str(index.manifest.get("built_at", "unknown"))
 
-    def stats(self, topic: str | None = None) -> list[dict[str, Any]]:
+    def stats(self, topic: str | None = None) -> list[Stat]:
         """The key figures of the corpus, all or those about `topic` (best match first).
 
-        Each dict is `bot.stats.Stat.to_json()`: display, value, low, high, unit, qualifier,
-        counts, date, citations [{document, title, sentence, text, url, published}], also,
-        history. A topic is matched by meaning over each stat's counted phrase and sentences.
+        Each is a `bot.stats.Stat` (`to_json()` for JSON). A topic is matched by meaning over
+        each stat's counted phrase and sentences.
 
         Raises:
             IndexMissingError, IndexCorruptError, ModelMismatchError: no usable index.
@@ -312,9 +311,9 @@ class QAService:
         needle = current.strip().lower()
         weight: dict[str, int] = {}
         for stat in self.index.stats:
-            phrase = " ".join(str(stat.get("counts") or "").split())[:MAX_TOPIC_CHARS]
+            phrase = " ".join(stat.counts.split())[:MAX_TOPIC_CHARS]
             if phrase and needle in phrase.lower():
-                weight[phrase] = weight.get(phrase, 0) + len(stat.get("citations", ()))
+                weight[phrase] = weight.get(phrase, 0) + len(stat.citations)
         order = sorted(weight, key=lambda p: (not p.lower().startswith(needle), -weight[p], p.lower()))
         return order[:MAX_TOPICS]
 
@@ -344,7 +343,7 @@ class QAService:
         return self._stat_matcher(index).rank(text, query, threshold=-1.0)
 
     def _figures(self, question: str, hits: Sequence[Hit],
-                 query: np.ndarray | None = None) -> tuple[dict[str, Any], ...]:
+                 query: np.ndarray | None = None) -> tuple[Stat, ...]:
         """The stat that answers a how many / how much / when question, if a retrieved hit states it.
 
         Hits are taken in rank order; among the stats a hit's sentence states (of the kind the

@@ -59,6 +59,25 @@ class Citation:
         return {"document": self.document, "title": self.title, "sentence": self.sentence,
                 "text": self.text, "url": self.url, "published": self.published, "source": self.source}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Citation:
+        """The inverse of `to_json`; missing keys take their defaults."""
+        return cls(str(data.get("document") or ""), str(data.get("title") or data.get("document") or ""),
+                   int(data.get("sentence") or 0), str(data.get("text") or ""), data.get("url"),
+                   data.get("published"), data.get("source"))
+
+
+@dataclass(frozen=True)
+class UnitForm:
+    """The same figure written in another unit ("35 square miles" beside "90 sq km")."""
+
+    display: str
+    value: Number | None
+    unit: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"display": self.display, "value": self.value, "unit": self.unit}
+
 
 @dataclass(frozen=True)
 class Stat:
@@ -81,7 +100,7 @@ class Stat:
     counts: str
     date: str | None
     citations: tuple[Citation, ...]
-    also: tuple[dict[str, Any], ...] = ()
+    also: tuple[UnitForm, ...] = ()
     history: tuple[Stat, ...] = field(default_factory=tuple)
 
     @property
@@ -101,9 +120,29 @@ class Stat:
         return {
             "display": self.display, "value": self.value, "low": self.low, "high": self.high,
             "unit": self.unit, "qualifier": self.qualifier, "counts": self.counts, "date": self.date,
-            "citations": [c.to_json() for c in self.citations], "also": list(self.also),
+            "citations": [c.to_json() for c in self.citations], "also": [a.to_json() for a in self.also],
             "history": [h.to_json() for h in self.history], "disputed": self.disputed,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Stat:
+        """The inverse of `to_json` (how a stat is loaded from `stats.json`); missing keys take
+        their defaults, `disputed` is recomputed from `history`."""
+        return cls(
+            display=str(data.get("display") or data.get("counts") or ""),
+            value=data.get("value"), low=data.get("low"), high=data.get("high"),
+            unit=str(data.get("unit") or ""), qualifier=data.get("qualifier"),
+            counts=str(data.get("counts") or ""), date=data.get("date"),
+            citations=tuple(Citation.from_json(c) for c in data.get("citations") or ()),
+            also=tuple(UnitForm(str(a.get("display", "")), a.get("value"), str(a.get("unit", "")))
+                       for a in data.get("also") or ()),
+            history=tuple(cls.from_json(h) for h in data.get("history") or ()),
+        )
+
+    @property
+    def newest_published(self) -> str | None:
+        """The latest publication date (ISO) among the citing documents, None when undated."""
+        return max((c.published for c in self.citations if c.published), default=None)
 
 
 @dataclass(frozen=True)
@@ -318,7 +357,7 @@ def _stat(group: list[_Mention]) -> Stat:
     best = max(group, key=lambda m: (len(m.quantity.alts), m.quality, -group.index(m)))
     named = max(group, key=lambda m: (m.quality, len(m.counts) <= 60, -group.index(m)))
     q = best.quantity
-    also = tuple({"display": a.text, "value": a.value, "unit": a.unit} for a in q.alts)
+    also = tuple(UnitForm(a.text, a.value, a.unit) for a in q.alts)
     cites: list[Citation] = []
     for m in group:
         if all((c.document, c.text) != (m.citation.document, m.citation.text) for c in cites):
@@ -409,13 +448,13 @@ _CASUALTY = re.compile(r"\b(?:kill|killed|killing|die|died|dead|deaths?|perish(?
 _CASUALTY_GLOSS = "casualties: killed, dead, wounded"
 
 
-def stat_texts(stat: dict[str, Any]) -> list[str]:
+def stat_texts(stat: Stat) -> list[str]:
     """The texts a topic is matched against: the counted phrase, each cited sentence, and
     glosses of the figure's kind ("area held, territory" for km²; casualties for a sentence
     that reports deaths)."""
-    texts = [stat.get("counts") or stat.get("display", "")]
-    texts += [c["text"] for c in stat.get("citations", [])]
-    unit = str(stat.get("unit", ""))
+    texts = [stat.counts or stat.display]
+    texts += [c.text for c in stat.citations]
+    unit = stat.unit
     gloss = _KIND_GLOSS.get(unit) or (_CURRENCY_GLOSS if unit.isupper() and len(unit) == 3 else None)
     if gloss:
         texts.append(gloss)
@@ -439,7 +478,7 @@ class StatMatcher:
     by_sentence: dict[str, tuple[int, ...]]
 
     @classmethod
-    def build(cls, stats: Sequence[dict[str, Any]], vector_of: Callable[[str], np.ndarray],
+    def build(cls, stats: Sequence[Stat], vector_of: Callable[[str], np.ndarray],
               dimension: int) -> StatMatcher:
         """`vector_of(text)` returns the `(d,)` unit vector of a stat text (precomputed)."""
         rows: list[np.ndarray] = []
@@ -451,11 +490,11 @@ class StatMatcher:
             starts.append(len(rows))
             rows.extend(vector_of(t) for t in texts)
             haystacks.append(" ".join(texts).lower())
-            for c in stat.get("citations", ()):
-                by_sentence.setdefault(c["text"], []).append(i)
-            for old in stat.get("history", ()):  # an older value's sentence finds the disputed figure
-                for c in old.get("citations", ()):
-                    by_sentence.setdefault(c["text"], []).append(i)
+            for c in stat.citations:
+                by_sentence.setdefault(c.text, []).append(i)
+            for old in stat.history:  # an older value's sentence finds the disputed figure
+                for c in old.citations:
+                    by_sentence.setdefault(c.text, []).append(i)
         vectors = np.stack(rows).astype(np.float32) if rows else np.empty((0, dimension), np.float32)
         return cls(vectors, np.asarray(starts, dtype=np.int64), tuple(haystacks),
                    {k: tuple(v) for k, v in by_sentence.items()})
@@ -502,8 +541,8 @@ def question_kind(question: str) -> str | None:
     return None
 
 
-def answers_kind(stat: dict[str, Any], kind: str) -> bool:
+def answers_kind(stat: Stat, kind: str) -> bool:
     """Whether a stat can answer a question of `kind` (dates for "when", figures for "amount")."""
     if kind == "when":
-        return stat.get("unit") == "date"
-    return stat.get("unit") != "date" and (stat.get("value") is not None or stat.get("low") is not None)
+        return stat.unit == "date"
+    return stat.unit != "date" and (stat.value is not None or stat.low is not None)

@@ -68,13 +68,13 @@ def test_stats_mark_the_figure_disputed_with_the_sources_of_each_value(
     assert cli.main(["stats"]) == 0
     out = capsys.readouterr().out
     assert "» about 70 square kilometres of farmland  (2025-03-03)  [disputed]" in out
-    assert "earlier: about 90 square kilometres of farmland — Northern Wire · 12 Jan 2025" in out
+    assert "other value: about 90 square kilometres of farmland — Northern Wire · 12 Jan 2025" in out
 
 
 def test_as_of_answers_only_from_articles_published_by_then(story_service: QAService) -> None:
     answer = story_service.ask(AREA, as_of="2025-01-31")
     assert answer.answered and {h.passage.source for h in answer.hits} == {"Northern Wire"}
-    assert [f["value"] for f in answer.figures] == [90] and not answer.figures[0]["disputed"]
+    assert [f.value for f in answer.figures] == [90] and not answer.figures[0].disputed
     early = story_service.ask(AREA, as_of="12 January 2025")
     assert all(h.passage.also == () for h in early.hits)  # the Courier's copy came a day later
     assert not story_service.ask(AREA, as_of="2024-12-31").answered

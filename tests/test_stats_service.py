@@ -6,19 +6,19 @@ All on the seed corpus, built once per session with the real packaged model.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
 from bot import cli
 from bot.answer import render_text
 from bot.service import QAService
+from bot.stats import Stat
 
 EMBED_KEYS = {"display", "value", "low", "high", "unit", "qualifier", "counts", "date", "citations"}
 
 
-def displays(stats: list[dict[str, Any]]) -> list[str]:
-    return [s["display"] for s in stats]
+def displays(stats: list[Stat]) -> list[str]:
+    return [s.display for s in stats]
 
 
 def test_cli_stats_json_lists_the_seed_figures(seed_service: QAService, monkeypatch: pytest.MonkeyPatch,
@@ -90,10 +90,11 @@ def test_ask_shows_the_figure_first(seed_service: QAService, question: str, valu
                                     date: str | None) -> None:
     answer = seed_service.ask(question)
     assert answer.answered
-    assert [(f["value"], f["unit"], f["date"]) for f in answer.figures] == [(value, unit, date)]
+    assert [(f.value, f.unit, f.date) for f in answer.figures] == [(value, unit, date)]
     text = render_text(answer)
-    assert text.index("» " + answer.figures[0]["display"]) < text.index("1. ")
-    assert answer.to_json()["figures"] == list(answer.figures)
+    assert text.index("» " + answer.figures[0].display) < text.index("1. ")
+    assert answer.to_json()["figures"] == [f.to_json() for f in answer.figures]
+    assert [Stat.from_json(f) for f in answer.to_json()["figures"]] == list(answer.figures)
 
 
 def test_ask_without_a_figure_question_has_no_figures(seed_service: QAService) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from typing import Any
 
 import discord
 
@@ -25,6 +24,7 @@ from bot.dates import display_date, outlet_line
 from bot.ingest import AddReport
 from bot.retrieve import Hit
 from bot.service import SourceInfo
+from bot.stats import Citation, Stat
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -203,45 +203,46 @@ def _desc(iso: str | None) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in iso or "")
 
 
-def stats_page_count(stats: Sequence[dict[str, Any]]) -> int:
+def stats_page_count(stats: Sequence[Stat]) -> int:
     """How many `/stats` pages `stats` fill, `STATS_PER_PAGE` to a page (at least 1)."""
     return max(1, math.ceil(len(stats) / STATS_PER_PAGE))
 
 
-def _stat_name(stat: dict[str, Any], limit: int) -> str:
-    """The field name: the figure as written, and its date when the display does not give it."""
-    name = str(stat.get("display") or stat.get("counts") or "?")
-    date = stat.get("date")
-    if date and stat.get("unit") != "date" and str(date) not in name:
-        name += f" · {display_date(str(date)) or date}"
-    if stat.get("disputed"):
+def _stat_name(stat: Stat, limit: int) -> str:
+    """The field name: the figure as written, and its date when the display does not give it;
+    "⚠ Disputed:" first when outlets give other values."""
+    name = stat.display or stat.counts or "?"
+    if stat.date and stat.unit != "date" and stat.date not in name:
+        name += f" · {display_date(stat.date) or stat.date}"
+    if stat.disputed:
         name = "⚠ Disputed: " + name
     return clip(literal(name), limit)
 
 
-def _cite_line(cite: dict[str, Any], room: int, prefix: str = "") -> str:
+def _cite_line(cite: Citation, room: int, prefix: str = "") -> str:
     """One citation in at most `room` characters: the quoted sentence, then its linked title,
-    sentence number and publication date. The sentence is cut first, then the title."""
-    title = str(cite.get("title") or cite.get("document") or "?")
-    where = f", sentence {cite.get('sentence', '?')}"
-    outlet = outlet_line(cite.get("source"), cite.get("published"))
+    sentence number, outlet and publication date. The sentence is cut first, then the title."""
+    title = cite.title or cite.document or "?"
+    where = f", sentence {cite.sentence}"
+    outlet = outlet_line(cite.source, cite.published)
     if outlet:
         where += f" ({literal(outlet)})"
-    source = f"— {_link(title, cite.get('url'))}{where}"
+    source = f"— {_link(title, cite.url)}{where}"
     if len(source) > room // 2:
         source = f"— {clip(literal(title), max(room // 2 - len(where) - 2, 8))}{where}"
-    quote = clip(literal(str(cite.get("text", ""))), max(room - len(prefix) - len(source) - 3, 8))
+    quote = clip(literal(cite.text), max(room - len(prefix) - len(source) - 3, 8))
     return clip(f"{prefix}“{quote}” {source}", room)
 
 
-def stat_field(stat: dict[str, Any], budget: int) -> tuple[str, str]:
+def stat_field(stat: Stat, budget: int) -> tuple[str, str]:
     """One stat as an embed field `(name, value)`: the figure (with its date) as the name; each
-    citing sentence (up to 3), then older values from older documents (history, up to 3), as
-    the value. Name and value together fit in `budget`, each within its own limit."""
+    citing sentence (up to 3), then the other values (history, up to 3: older values, or for a
+    disputed figure the values other outlets gave), as the value. Name and value together fit
+    in `budget`, each within its own limit."""
     name = _stat_name(stat, min(FIELD_NAME_LIMIT, max(budget // 4, 24)))
     budget = max(min(FIELD_VALUE_LIMIT, budget - len(name)), 64)
-    cites = list(stat.get("citations") or [])
-    history = list(stat.get("history") or [])[:MAX_STAT_LINES]
+    cites = list(stat.citations)
+    history = list(stat.history)[:MAX_STAT_LINES]
     shown = cites[:MAX_STAT_LINES]
     more = f"… and {len(cites) - len(shown)} more sentences" if len(cites) > len(shown) else ""
     lines_wanted = len(shown) + len(history) + bool(more)
@@ -249,21 +250,19 @@ def stat_field(stat: dict[str, Any], budget: int) -> tuple[str, str]:
     lines = [_cite_line(c, room) for c in shown] or ["(no citation)"]
     if more:
         lines.append(more)
+    word = "Other value" if stat.disputed else "Earlier"
     for old in history:
-        first = (old.get("citations") or [{}])[0]
-        word = "Other value" if stat.get("disputed") else "Earlier"
-        label = f"{word}: {literal(str(old.get('display', '?')))}: "
+        label = f"{word}: {literal(old.display or '?')}: "
+        first = old.citations[0] if old.citations else Citation("", "?", 0, "")
         lines.append(_cite_line(first, room, prefix=clip(label, max(room // 3, 16))))
     return name, clip("\n".join(lines), budget)
 
 
-def stats_embed(stats: Sequence[dict[str, Any]], topic: str | None, page: int = 0) -> discord.Embed:
+def stats_embed(stats: Sequence[Stat], topic: str | None, page: int = 0) -> discord.Embed:
     """`/stats`: page `page` (from 0) of the key figures, `STATS_PER_PAGE` to a page, one field
     per figure with its citations and history; or a plain line when there are none.
 
-    A stat is `bot.stats.Stat.to_json()`: at least `display` and `citations`
-    (`[{document, title, sentence, text, url, published}]`); `date`, `unit` and `history` are
-    used when present. `page` outside the range shows the nearest page.
+    `page` outside the range shows the nearest page.
     """
     title = clip(f"Key figures: {literal(topic)}" if topic else "Key figures", TITLE_LIMIT)
     if not stats:

@@ -12,6 +12,7 @@ import discord
 from bot.answer import Answer
 from bot.discord_app.render import answer_embed, stats_embed, stats_page_count
 from bot.discord_app.replies import NO_PINGS, report_failure
+from bot.stats import Stat
 
 if TYPE_CHECKING:
     from bot.discord_app.app import NewsBot
@@ -93,7 +94,7 @@ class StatsView(ExpiringView):
 
     what = "stats button"
 
-    def __init__(self, stats: Sequence[dict[str, Any]], topic: str | None, page: int = 0) -> None:
+    def __init__(self, stats: Sequence[Stat], topic: str | None, page: int = 0) -> None:
         super().__init__(timeout=VIEW_TIMEOUT)
         self.stats = list(stats)
         self.topic = topic

@@ -22,6 +22,7 @@ from bot.discord_app.render import (
 )
 from bot.errors import ReindexInProgressError
 from bot.retrieve import Hit
+from bot.stats import Stat
 
 
 def hit(text: str, rank: int = 1, title: str = "Title", url: str | None = None) -> Hit:
@@ -68,8 +69,8 @@ def test_stats_embed_pages_of_40_long_figures_with_history_stay_within_every_lim
     cite = {"document": "d.txt", "title": "T" * 300, "sentence": 3, "text": "s " * 2000,
             "url": "https://news.example/" + "p" * 200, "published": "2025-01-02"}
     old = {"display": "O" * 400, "citations": [cite]}
-    stats = [{"display": "D" * 400, "date": "2024-08", "citations": [cite] * 5, "history": [old] * 5}
-             for _ in range(40)]
+    stats = [Stat.from_json({"display": "D" * 400, "date": "2024-08", "citations": [cite] * 5,
+                             "history": [old] * 5}) for _ in range(40)]
     embed = stats_embed(stats, "t" * 500, page)
     assert len(embed.fields) == STATS_PER_PAGE and len(embed) <= 6000 and len(embed.title) <= 256
     assert all(len(f.name) <= 256 and len(f.value) <= 1024 for f in embed.fields)
@@ -84,18 +85,18 @@ def test_stat_field_shows_date_linked_citations_and_older_values() -> None:
             "history": [{"display": "about 7,000 Russian troops",
                          "citations": [{"document": "b.txt", "title": "Kursk", "sentence": 2,
                                         "text": "About 7,000 troops.", "url": None}]}]}
-    name, value = stat_field(stat, 1000)
+    name, value = stat_field(Stat.from_json(stat), 1000)
     assert name == "about 10,000 Russian troops · 2025-01"
     first, earlier = value.split("\n")
     assert first == ("“About 10,000 \\[Russian\\](https://x.example) troops.” "
-                     "— [Kursk \\*latest\\*](https://news.example/a), sentence 8 (2025-01-20)")
+                     "— [Kursk \\*latest\\*](https://news.example/a), sentence 8 (20 Jan 2025)")
     assert earlier == "Earlier: about 7,000 Russian troops: “About 7,000 troops.” — Kursk, sentence 2"
 
 
 def test_a_date_stat_does_not_repeat_its_date_in_the_name() -> None:
     stat = {"display": "incursion began: August 2024", "unit": "date", "date": "2024-08",
             "citations": [{"title": "T", "sentence": 7, "text": "It began in August 2024."}]}
-    assert stat_field(stat, 500)[0] == "incursion began: August 2024"
+    assert stat_field(Stat.from_json(stat), 500)[0] == "incursion began: August 2024"
 
 
 @pytest.mark.parametrize("topic, expected", [
