@@ -26,14 +26,14 @@ build: $(STAMP)
 	$(PY) -m bot build
 
 lint: $(STAMP)
-	$(PY) -m ruff check bot tests benchmarks
-	$(PY) -m mypy bot
+	$(PY) -m ruff check bot evaluation tests benchmarks
+	$(PY) -m mypy bot evaluation
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 eval: $(STAMP)
-	$(PY) -m bot eval all
+	$(PY) -m evaluation all
 
 clean:
 	rm -rf $(VENV) index/CURRENT index/build-* index/.tmp-build-*

@@ -26,7 +26,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot import eval_data  # noqa: E402
+from evaluation import data as eval_data  # noqa: E402
 from bot.build import build  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.embed import BACKENDS, Encoder  # noqa: E402
@@ -119,7 +119,7 @@ def bench_cold(corpus: Path, index_dir: Path, out: list[str]) -> None:
 
 
 def bench_backends(settings: Settings, texts: list[str], qs: list[str], out: list[str]) -> None:
-    """Encode speed and one-query latency of each encoder backend (quality: `bot eval`)."""
+    """Encode speed and one-query latency of each encoder backend (quality: `python -m evaluation`)."""
     sample = random.Random(2).sample(texts, min(1000, len(texts)))
     ref = None
     for backend in BACKENDS:

@@ -1,4 +1,4 @@
-"""Command-line front end: `python -m bot [build|ask|chat|stats|add|feeds|eval]`.
+"""Command-line front end: `python -m bot [build|ask|chat|stats|add|feeds]`.
 
 Exit status: 0 on success, 2 on a usage error, 1 on any other error (one line on stderr).
 """
@@ -9,7 +9,6 @@ import argparse
 import json
 import logging
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -224,28 +223,6 @@ def _settings_error(exc: ValidationError) -> str:
     return "invalid setting " + "; ".join(parts) + " (see .env.example)"
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
-    """Evaluate retrieval on a QA dataset and print one table (or JSON)."""
-    from dataclasses import asdict
-
-    from bot import eval as evaluation
-    from bot.embed import Encoder
-
-    try:
-        modes = evaluation.modes_for(args.mode)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    s = _settings(args)
-    encoder = Encoder(s.model_name_or_path, args.backend or s.embedding_backend, s.embedding_batch_size)
-    cache = None if args.no_cache else Path(args.cache)
-    try:
-        rows = evaluation.run(args.dataset, encoder, modes, cache, lambda m: print(m, file=sys.stderr))
-    except (ValueError, FileNotFoundError) as exc:
-        raise UsageError(str(exc)) from exc
-    print(json.dumps([asdict(r) for r in rows], indent=1) if args.json else evaluation.format_table(rows))
-    return 0
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Cited answers from news articles.")
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
@@ -290,17 +267,6 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("chat", help="interactive console chat")
     paths(c)
     c.set_defaults(func=cmd_chat)
-
-    e = sub.add_parser("eval", help="measure retrieval quality on QA data in ../shared/data")
-    e.add_argument("dataset", help="seed, squad-dev, squad-dev-sample, wikiqa-test, trecqa-test, "
-                   "bbc-paraphrase, threshold or all")
-    e.add_argument("--mode", default="all", help="dense, bm25, hybrid or all (default)")
-    e.add_argument("--backend", default=None, help="encoder backend (default: EMBEDDING_BACKEND)")
-    e.add_argument("--json", action="store_true", help="print the rows as JSON")
-    e.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "newsqa-eval-cache"),
-                   help="folder for cached corpus embeddings (outside the repo)")
-    e.add_argument("--no-cache", action="store_true", help="embed everything afresh")
-    e.set_defaults(func=cmd_eval)
 
     p.set_defaults(func=cmd_default, corpus=None, index=None)
     return p

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     # Answering
     top_k: int = Field(default=3, ge=1, le=25)
     #: Minimum cosine similarity of the best passage for the question to count as answered:
-    #: calibrated on SQuAD dev tuning articles (`python -m bot eval threshold`, best F1 of
+    #: calibrated on SQuAD dev tuning articles (`python -m evaluation threshold`, best F1 of
     #: "answered" with questions asked against another article as negatives; held-out
     #: precision 0.972, recall 0.977).
     score_threshold: float = Field(default=0.43, ge=-1.0, le=1.0)

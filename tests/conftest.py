@@ -13,7 +13,7 @@ import pytest
 
 from bot.config import Settings
 from bot.embed import Encoder
-from bot.eval import SEED_QUESTIONS as EVAL_SEED_QUESTIONS
+from evaluation.harness import SEED_QUESTIONS as EVAL_SEED_QUESTIONS
 from bot.service import QAService
 from tests.web_server import WebServer
 

@@ -2,7 +2,7 @@
 
 The gate fails when MRR@10 of the default retrieval mode on the fixed 500-question SQuAD dev
 sample drops more than `TOLERANCE` below the figure recorded in benchmarks/baseline.json
-(refresh that file with `python -m bot eval squad-dev-sample --json` when a change is meant to
+(refresh that file with `python -m evaluation squad-dev-sample --json` when a change is meant to
 move it).
 """
 
@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from bot import eval as evaluation
+from evaluation import harness as evaluation
 from bot.config import Settings
 from bot.embed import Encoder
 from tests.conftest import REPO, requires_shared

@@ -1,6 +1,6 @@
 """Evaluation harness: the product's own segmentation, index and retriever on third-party QA data.
 
-`python -m bot eval DATASET [--mode dense|bm25|hybrid|all] [--json]`. Datasets:
+`python -m evaluation DATASET [--mode dense|bm25|hybrid|all] [--json]`. Datasets:
 - `squad-dev`: SQuAD v1.1 dev as one corpus; a hit is a returned passage whose span covers an
   `answer_start` (ReQA's rule, Ahmad et al. 2019, with our sentence splitter). R@1/5/10 and
   MRR@10 per split: tuning (articles 1-24) and held-out (25-48, reported, never tuned to).
@@ -24,13 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from bot import eval_data
 from bot.build import dedupe
 from bot.corpus import Document, load_corpus, segment
 from bot.embed import Encoder
 from bot.index import Index, make_faiss_index
 from bot.retrieve import MODES, fuse, retrieve_vector
 from bot.sparse import SparseIndex
+from evaluation import data as eval_data
 
 DATASETS = ("seed", "squad-dev", "wikiqa-test", "trecqa-test", "bbc-paraphrase", "threshold")
 CUTOFFS = (1, 5, 10)
@@ -237,7 +237,7 @@ def eval_paraphrase(encoder: Encoder, modes: Sequence[str], cache_dir: Path | No
 
 
 def eval_seed(encoder: Encoder, modes: Sequence[str],
-              corpus_dir: Path = eval_data.REPO / "corpus") -> list[Row]:
+              corpus_dir: Path = eval_data.SEED_CORPUS) -> list[Row]:
     """R@1 of the seed questions over the bundled corpus (hit: top passage holds the phrase)."""
     corpus = build_corpus(load_corpus(corpus_dir).documents, encoder, None)
     rows = []
@@ -258,7 +258,7 @@ def calibrate_threshold(encoder: Encoder, cache_dir: Path | None) -> list[Row]:
     when the best cosine is >= the threshold. The threshold maximises F1 of "answered" on the
     tuning split; precision and recall are reported on both splits.
     """
-    from bot.eval_threshold import best_cosines, choose_threshold, precision_recall
+    from evaluation.threshold import best_cosines, choose_threshold, precision_recall
 
     documents, questions = eval_data.squad_dev()
     corpus = build_corpus(documents, encoder, cache_dir)

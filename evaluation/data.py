@@ -16,6 +16,8 @@ from bot.corpus import Document, read_document
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+#: The bundled article as shipped beside the checkout (never the user's `corpus/`).
+SEED_CORPUS = REPO.parent / "shared" / "corpus"
 SQUAD_DEV = SHARED_DATA / "squad-v1.1" / "dev-v1.1.json"
 WIKIQA_TEST = SHARED_DATA / "wikiqa" / "WikiQA-test.tsv"
 TRECQA_TEST = SHARED_DATA / "trecqa" / "raw-test"
