@@ -26,12 +26,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from evaluation import data as eval_data  # noqa: E402
 from bot.build import build  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.embed import BACKENDS, Encoder  # noqa: E402
 from bot.index import load_index  # noqa: E402
 from bot.service import QAService  # noqa: E402
+from evaluation import data as eval_data  # noqa: E402
 
 PARTS = ("build", "latency", "cold", "backends", "peer", "scale")
 

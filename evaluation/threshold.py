@@ -10,8 +10,8 @@ import numpy as np
 from bot.corpus import Document
 
 if TYPE_CHECKING:
-    from evaluation.harness import EvalCorpus
     from evaluation.data import SpanQuestion
+    from evaluation.harness import EvalCorpus
 
 
 def best_cosines(corpus: EvalCorpus, documents: Sequence[Document], questions: Sequence[SpanQuestion],

@@ -13,8 +13,8 @@ import pytest
 
 from bot.config import Settings
 from bot.embed import Encoder
-from evaluation.harness import SEED_QUESTIONS as EVAL_SEED_QUESTIONS
 from bot.service import QAService
+from evaluation.harness import SEED_QUESTIONS as EVAL_SEED_QUESTIONS
 from tests.web_server import WebServer
 
 REPO = Path(__file__).resolve().parents[1]

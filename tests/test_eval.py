@@ -12,9 +12,9 @@ import json
 
 import pytest
 
-from evaluation import harness as evaluation
 from bot.config import Settings
 from bot.embed import Encoder
+from evaluation import harness as evaluation
 from tests.conftest import REPO, requires_shared
 
 BASELINE = json.loads((REPO / "benchmarks" / "baseline.json").read_text(encoding="utf-8"))
