@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import combinations
 
 from bot.corpus import Passage, Reprint
 
@@ -19,11 +20,10 @@ from bot.corpus import Passage, Reprint
 NEAR_IDENTICAL = 0.8
 #: Sentences shorter than this (words) merge only when identical: short lines differ by little.
 MIN_NEAR_WORDS = 8
-#: Longest words of a sentence used to find near-identical candidates (one changed word keeps
+#: Longest words of a sentence whose pairs find near-identical candidates (one changed word keeps
 #: at least three of them in common).
 ANCHORS = 4
 _WORD = re.compile(r"\w+")
-_NUMBER = re.compile(r"\d")
 
 
 def sentence_key(text: str) -> str:
@@ -31,15 +31,17 @@ def sentence_key(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def _anchors(words: frozenset[str]) -> list[str]:
-    return sorted(words, key=lambda w: (-len(w), w))[:ANCHORS]
+def _anchors(words: frozenset[str]) -> list[tuple[str, str]]:
+    """Pairs of the sentence's `ANCHORS` longest words: a copy with one word changed or added
+    keeps at least three of them, so shares at least three pairs, while unrelated sentences
+    rarely share a pair of long words (the buckets stay small)."""
+    top = sorted(w for _, w in sorted((-len(w), w) for w in words)[:ANCHORS])
+    return list(combinations(top, 2))
 
 
-def _near(a: tuple[frozenset[str], tuple[str, ...]], b: tuple[frozenset[str], tuple[str, ...]]) -> bool:
-    if a[1] != b[1]:  # the numbers differ: a disputed figure, not a copy
-        return False
-    union = len(a[0] | b[0])
-    return bool(union) and len(a[0] & b[0]) / union >= NEAR_IDENTICAL
+def _near(a: frozenset[str], b: frozenset[str]) -> bool:
+    union = len(a | b)
+    return bool(union) and len(a & b) / union >= NEAR_IDENTICAL
 
 
 def _order(p: Passage, position: int) -> tuple[bool, str, int]:
@@ -56,36 +58,40 @@ def merge_copies(passages: Sequence[Passage]) -> tuple[list[Passage], int]:
     groups: list[list[int]] = []
     by_key: dict[str, int] = {}
     signature: list[tuple[frozenset[str], tuple[str, ...]]] = []
-    by_anchor: dict[str, list[int]] = {}
+    by_anchor: dict[tuple[str, str], list[int]] = {}
     group_docs: list[set[str]] = []
     for i, p in enumerate(passages):
         key = sentence_key(p.text)
         g = by_key.get(key)
-        words = key.split()
-        if g is None and len(words) >= MIN_NEAR_WORDS:
-            sig = (frozenset(words), tuple(w for w in words if _NUMBER.search(w)))
-            seen: set[int] = set()
-            for anchor in _anchors(sig[0]):
-                for cand in by_anchor.get(anchor, ())[-50:]:  # bounded: the most recent 50
-                    if cand in seen:
-                        continue
-                    seen.add(cand)
-                    # Near-identical lines within one document are kept apart (a lede and its
-                    # body sentence); only other documents' copies merge.
-                    if _near(sig, signature[cand]) and p.document not in group_docs[cand]:
-                        g = cand
+        anchors: list[tuple[str, str]] = []
+        if g is None:
+            words = key.split()
+            word_set = frozenset(words)
+            numbers = tuple(w for w in words if not w.isalpha())  # figures must match exactly
+            if len(words) >= MIN_NEAR_WORDS:
+                anchors = _anchors(word_set)
+                seen: set[int] = set()
+                for anchor in anchors:
+                    for cand in by_anchor.get(anchor, ())[-20:]:  # bounded: the most recent 20
+                        if cand in seen:
+                            continue
+                        seen.add(cand)
+                        # Near-identical lines within one document are kept apart (a lede and
+                        # its body sentence); only other documents' copies merge.
+                        other_words, other_numbers = signature[cand]
+                        if other_numbers == numbers and p.document not in group_docs[cand] \
+                                and _near(word_set, other_words):
+                            g = cand
+                            break
+                    if g is not None:
                         break
-                if g is not None:
-                    break
         if g is None:
             g = len(groups)
             groups.append([])
             group_docs.append(set())
-            words_set = frozenset(words)
-            signature.append((words_set, tuple(w for w in words if _NUMBER.search(w))))
-            if len(words) >= MIN_NEAR_WORDS:
-                for anchor in _anchors(words_set):
-                    by_anchor.setdefault(anchor, []).append(g)
+            signature.append((word_set, numbers))
+            for anchor in anchors:
+                by_anchor.setdefault(anchor, []).append(g)
         by_key.setdefault(key, g)
         groups[g].append(i)
         group_docs[g].add(p.document)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.answer import NOT_COVERED, Answer, also_reported, figure_lines
+from bot.answer import NOT_COVERED, Answer, also_reported, figure_lines, figure_values
 from bot.build import BuildReport
 from bot.dates import display_date, outlet_line
 from bot.ingest import AddReport
@@ -50,7 +50,8 @@ MAX_STAT_LINES = 3
 HELP_TEXT = (
     "I answer questions about the news articles in my index by quoting the sentences that best "
     "match, each with its article title, sentence number and link.\n\n"
-    "**/ask** `question` `[k]`: a cited answer; *Show context* adds the neighbouring sentences, "
+    "**/ask** `question` `[k]` `[as_of]`: a cited answer (outlet and date on each passage; `as_of` "
+    "keeps to articles published by a date); *Show context* adds the neighbouring sentences, "
     "*More* shows the next passages.\n"
     "**/sources**: the articles I know, by outlet and date, and when the index was built.\n"
     "**/stats** `[topic]`: key figures from the articles.\n"
@@ -251,8 +252,10 @@ def stat_field(stat: Stat, budget: int) -> tuple[str, str]:
     if more:
         lines.append(more)
     word = "Other value" if stat.disputed else "Earlier"
-    for old in history:
-        label = f"{word}: {literal(old.display or '?')}: "
+    for old, (_, outlets) in zip(history, figure_values(stat)[1:], strict=False):
+        # A disputed figure names every outlet that gave the other value, not only the first.
+        by = f" ({literal('; '.join(outlets))})" if stat.disputed and len(outlets) > 1 else ""
+        label = f"{word}: {literal(old.display or '?')}{by}: "
         first = old.citations[0] if old.citations else Citation("", "?", 0, "")
         lines.append(_cite_line(first, room, prefix=clip(label, max(room // 3, 16))))
     return name, clip("\n".join(lines), budget)
