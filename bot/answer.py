@@ -50,7 +50,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     """A hit as JSON: text, score, document, title, sentence (from 1), offsets, link, context."""
     p = hit.passage
     return {
-        "text": p.text,
+        "text": p.quote,
         "score": round(hit.score, 4),
         "document": p.document,
         "title": p.title,
@@ -160,13 +160,13 @@ def render_text(answer: Answer) -> str:
         if answer.hits:
             h = answer.hits[0]
             lines.append(f"Nearest passage (similarity {h.score:.2f}, below the threshold):")
-            lines.append(f'   "{h.passage.text}"')
+            lines.append(f'   "{h.passage.quote}"')
             lines.append(f"   — {citation(h)}")
         return "\n".join(lines)
     if not answer.hits:
         lines.append("No more passages.")
     for h in answer.hits:
-        text = h.passage.text
+        text = h.passage.quote
         if h.before or h.after:
             text = " ".join([*h.before, f"**{text}**", *h.after])
         lines.append(f'{h.rank}. "{text}"  (similarity {h.score:.2f})')

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.corpus import Passage, SkippedFile, file_hash, load_corpus, segment
+from bot.corpus import SEGMENTER_VERSION, Passage, SkippedFile, file_hash, load_corpus, segment
 from bot.embed import Encoder
 from bot.errors import (
     EmptyCorpusError,
@@ -158,13 +158,16 @@ def build(
             raise EmptyCorpusError(f"no articles to index in {corpus_dir}{found}: add .txt or .md files; "
                                    "the current index, if any, keeps serving")
         records: list[DocumentRecord] = []
+        # Sentences are reused only when cut by the same rules (and the same model's length).
+        same_segmenter = previous is not None and previous.manifest.get("segmenter") == SEGMENTER_VERSION
         all_passages: list[Passage] = []
         for doc in loaded.documents:
             old = previous.documents.get(doc.id) if previous else None
-            if old is not None and old.content_hash == doc.content_hash and old.title == doc.title:
+            if old is not None and old.content_hash == doc.content_hash and old.title == doc.title \
+                    and same_segmenter:
                 passages = old.passages()
             else:
-                passages = segment(doc)
+                passages = segment(doc, encoder.fit, loaded.notes)
             records.append(DocumentRecord.of(doc, passages))
             all_passages.extend(passages)
         passages, duplicates = merge_copies(all_passages)
@@ -211,6 +214,7 @@ def build(
             "backend": encoder.backend,
             "dimension": encoder.dimension,
             "metric": METRIC,
+            "segmenter": SEGMENTER_VERSION,
             "passages": len(passages),
             "documents": len(loaded.documents),
             "files": file_hashes,

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 SUFFIXES = frozenset({".txt", ".md", *HTML_SUFFIXES})
 FALLBACK_ENCODINGS = ("cp1252", "latin-1")
+#: Bumped whenever segmentation rules change: a build re-segments documents cut by other rules.
+SEGMENTER_VERSION = 2
 #: Longest first line taken as a title when it is not headline-shaped (characters).
 TITLE_MAX_CHARS = 200
 
@@ -89,8 +91,9 @@ class Reprint:
 class Passage:
     """One sentence of a document: the unit that is embedded, searched and cited.
 
-    `text` is the normalised sentence; `start`/`end` are character offsets of the original
-    words in `Document.text`; `sentence` is numbered from 1 within the document. `also` lists
+    `text` is the normalised sentence (what is embedded and matched), `quote` the original
+    characters shown; `start`/`end` are character offsets of the original words in
+    `Document.text`; `sentence` is numbered from 1 within the document. `also` lists
     the other documents that carry the same (or a near-identical) sentence, oldest first.
     """
 
@@ -104,6 +107,13 @@ class Passage:
     url: str | None = None
     published: str | None = None
     also: tuple[Reprint, ...] = ()
+    #: The sentence as written (curly quotes, non-breaking spaces), when it differs from `text`.
+    original: str | None = None
+
+    @property
+    def quote(self) -> str:
+        """The sentence to show: its original characters (`text` is what is matched)."""
+        return self.original or self.text
 
     @property
     def text_hash(self) -> str:
@@ -220,25 +230,6 @@ def strip_markdown(text: str, origin: list[int]) -> tuple[str, list[int]]:
     return text, origin
 
 
-def split_sentences(line: str) -> list[tuple[int, int]]:
-    """Split one line of normalised text into sentences; return their `(start, end)` offsets.
-
-    Segmentation is syntok's (a maintained rule-based segmenter that keeps abbreviations such as
-    "No. 3", "Gen.", "U.S." and "$1.5" inside their sentence). Offsets are in characters of
-    `line`, without surrounding whitespace.
-    """
-    spans: list[tuple[int, int]] = []
-    for paragraph in segmenter.analyze(line):
-        for sentence in paragraph:
-            tokens = [t for t in sentence if t.value]
-            if not tokens:
-                continue
-            start = tokens[0].offset
-            end = tokens[-1].offset + len(tokens[-1].value)
-            spans.append((start, min(end, len(line))))
-    return spans
-
-
 def _lines(text: str, start: int) -> Iterator[tuple[int, str]]:
     """Yield `(offset, line)` for each line of `text[start:]`, offsets into `text`."""
     pos = start
@@ -247,53 +238,312 @@ def _lines(text: str, start: int) -> Iterator[tuple[int, str]]:
         pos += len(line)
 
 
-def segment(document: Document) -> list[Passage]:
+#: A line with no letter or digit ("...", "---", "* * *", a Markdown table's `|---|:--:|` row)
+#: is layout, not a passage.
+_HAS_WORD = re.compile(r"[^\W_]")
+#: Lines that start a new block even after an unfinished line: list items, headings, quotes,
+#: table rows, and Markdown rules.
+_BLOCK_START = re.compile(r"^\s{0,3}(?:[-*+•]\s|\d{1,3}[.)]\s|#{1,6}\s|>|\|)")
+#: The start of a line that continues the sentence of the line before: a lower-case word, or a
+#: closing or joining punctuation mark.
+_CONTINUES = re.compile(r"^\s*(?:[a-z]|[,;:)\]%–—-]\s?[a-z0-9])")
+#: Hard-wrapped prose: lines this long or longer (characters) that end mid-sentence are wrapped.
+_WRAP_MIN_CHARS = 50
+#: A line that ends mid-sentence only counts as wrapped in a file whose lines mostly stop near
+#: one width: at most this long (characters; e-mail and terminal text wrap at 60-80).
+_WRAP_MAX_WIDTH = 100
+
+
+def _wrap_width(lines: list[str]) -> int | None:
+    """The width a hard-wrapped file was wrapped at, or None when its lines are not wrapped.
+
+    A file is wrapped when most of its long lines end within a few characters of one width
+    (the longest lines), which paragraphs typed one a line never do.
+    """
+    lengths = sorted(len(line.rstrip()) for line in lines if len(line.strip()) >= _WRAP_MIN_CHARS)
+    if len(lengths) < 3:
+        return None
+    width = lengths[int(0.9 * (len(lengths) - 1))]
+    if width > _WRAP_MAX_WIDTH:
+        return None
+    near = sum(1 for n in lengths if n >= width - 15)
+    return width if near >= 0.6 * len(lengths) else None
+
+
+def _continues(previous: str, line: str, width: int | None) -> bool:
+    """Whether `line` carries on the sentence `previous` left unfinished (a wrapped line)."""
+    prev = previous.rstrip()
+    if not prev or _SENTENCE_END.search(prev) or _BLOCK_START.match(line) or not _HAS_WORD.search(line):
+        return False
+    if _BLOCK_START.match(previous) and not _CONTINUES.match(line):
+        return False
+    if _CONTINUES.match(line):
+        return True
+    # A capitalised next line continues only a line that stops near the wrap width.
+    return width is not None and len(prev) >= max(_WRAP_MIN_CHARS, width - 15)
+
+
+def _blocks(document: Document) -> Iterator[tuple[str, list[int]]]:
+    """The body as blocks of normalised text with their `origin` maps into `Document.text`.
+
+    A block is one line, or several when a sentence was hard-wrapped over them (the line ends
+    mid-sentence and the next goes on in lower case, or the file is wrapped at a fixed width).
+    Lines are joined with one space, mapped to the line break. Layout lines are dropped.
+    """
+    markdown = document.id.lower().endswith(".md")
+    lines = [(start, raw) for start, raw in _lines(document.text, document.body_start)]
+    width = _wrap_width([raw for _, raw in lines])
+    text: list[str] = []
+    origin: list[int] = []
+    last = ""
+    for line_start, raw in lines:
+        if not raw.strip() or not _HAS_WORD.search(raw):
+            if text:
+                yield "".join(text), origin
+            text, origin, last = [], [], ""
+            continue
+        norm, org = normalise(raw)
+        if markdown:
+            norm, org = strip_markdown(norm, org)
+        if text and not _continues(last, raw, width):
+            yield "".join(text), origin
+            text, origin = [], []
+        if text:
+            text.append(" ")
+            origin.append(line_start - 1)  # the line break before this line
+        text.append(norm)
+        origin.extend(line_start + o for o in org[: len(norm)])
+        last = raw
+    if text:
+        yield "".join(text), origin
+
+
+#: Abbreviations that can end a sentence (syntok keeps them inside): initialisms such as "U.S."
+#: and "U.N.", times and a few company and name suffixes.
+_ABBREVIATION_END = re.compile(
+    r"(?<![\w.])(?:(?:[A-Z]\.){2,}|[ap]\.m\.|etc\.|Jr\.|Sr\.|Inc\.|Ltd\.|Co\.|Corp\.)"
+    r"(?=\s+([A-Z][\w'’-]*)(\s+\S+)?)")
+#: Words that open sentences and never continue an organisation's name.
+_OPENERS = frozenset({
+    "a", "an", "the", "it", "its", "he", "she", "they", "we", "i", "you", "this", "that", "these",
+    "those", "there", "their", "his", "her", "our", "my", "your", "but", "and", "or", "so", "yet",
+    "in", "on", "at", "for", "with", "after", "before", "when", "while", "if", "as", "by", "from",
+    "to", "of", "since", "though", "although", "however", "meanwhile", "still", "also", "some",
+    "many", "most", "all", "no", "not", "one", "two", "three", "several"
+})
+#: Capitalised words that continue a name after an initialism ("U.S. Army", "U.N. Security").
+_NAME_WORDS = frozenset({
+    "army", "navy", "air", "marine", "marines", "force", "forces", "air-force", "senate",
+    "congress", "house", "department", "government", "embassy", "embassies", "consulate",
+    "president", "vice", "secretary", "secretary-general", "ambassador", "attorney", "court",
+    "supreme", "open", "state", "states", "treasury", "federal", "central", "command", "special",
+    "military", "capitol", "census", "coast", "national", "security", "council", "general",
+    "assembly", "mission", "office", "bureau", "agency", "space", "intelligence", "border",
+    "customs", "immigration", "dollar", "dollars",
+    "envoy", "representative", "envoys", "forces'", "peacekeepers", "peacekeeping", "chief",
+    "chiefs", "navy's", "army's"
+})
+
+
+def _abbreviation_breaks(sentence: str) -> list[int]:
+    """Offsets in `sentence` after an abbreviation that also ends a sentence: the next word is
+    capitalised and either opens sentences ("The", "It", "Officials did …" — a capitalised word
+    followed by a lower-case one) and does not carry on a name ("U.S. Army said")."""
+    breaks = []
+    for m in _ABBREVIATION_END.finditer(sentence):
+        word, after = m.group(1), (m.group(2) or "").strip()
+        low = word.lower()
+        if low in _OPENERS or low not in _NAME_WORDS and after[:1].islower():
+            breaks.append(m.end())
+    return breaks
+
+
+#: A dateline: a place in capitals, an optional date and outlet, then the dash that opens the
+#: story ("KYIV (Wire) —", "LONDON, Jan 5 (Reuters) -"). Never a sentence of its own.
+_DASH_START = re.compile(r"^[—–-]")
+
+
+def split_sentences(line: str) -> list[tuple[int, int]]:
+    """Split one block of normalised text into sentences; return their `(start, end)` offsets.
+
+    Segmentation is syntok's (a maintained rule-based segmenter that keeps abbreviations such as
+    "No. 3", "Gen.", "U.S." and "$1.5" inside their sentence), corrected twice: an abbreviation
+    before a capitalised word that opens a sentence also ends one ("made in the U.S. Officials
+    did not say"), and a dateline stays with the sentence its dash opens ("KYIV (Wire) — …").
+    Offsets are in characters of `line`, without surrounding whitespace.
+    """
+    spans: list[tuple[int, int]] = []
+    for paragraph in segmenter.analyze(line):
+        for sentence in paragraph:
+            tokens = [t for t in sentence if t.value]
+            if not tokens:
+                continue
+            start = tokens[0].offset
+            end = min(tokens[-1].offset + len(tokens[-1].value), len(line))
+            if spans and _DASH_START.match(line[start:end]) and not _SENTENCE_END.search(
+                    line[spans[-1][0] : spans[-1][1]]):
+                spans[-1] = (spans[-1][0], end)
+                continue
+            spans.append((start, end))
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        for cut in _abbreviation_breaks(line[start:end]):
+            piece_end = start + cut
+            out.append((start, piece_end))
+            start = piece_end + len(line[piece_end:end]) - len(line[piece_end:end].lstrip())
+        out.append((start, end))
+    return out
+
+
+#: Called as `fit(text)`: the number of characters of `text` the model reads whole (its word
+#: piece limit), or None when all of it fits.
+Fit = Callable[[str], "int | None"]
+#: Where a long sentence is best cut, best first: after a semicolon or colon, a dash, a comma,
+#: before "and"/"but"/"or", then any space.
+_CLAUSE_BREAKS = (re.compile(r"[;:]\s"), re.compile(r"\s[—–]\s|\s-\s"), re.compile(r",\s"),
+                  re.compile(r"\s(?=(?:and|but|or|while|which|who|as)\s)"), re.compile(r"\s"))
+
+
+def fit_pieces(text: str, fit: Fit) -> list[tuple[int, int]]:
+    """Cut `text` into `(start, end)` pieces that each fit the model, at clause boundaries.
+
+    Each piece ends at the best break (see `_CLAUSE_BREAKS`) in the last two thirds of what the
+    model can read, so no words are lost and a piece never ends mid-word unless one "word" is
+    itself longer than the model reads. Returns `[(0, len(text))]` when the text fits.
+    """
+    pieces: list[tuple[int, int]] = []
+    start = 0
+    while True:
+        rest = text[start:]
+        limit = fit(rest)
+        if limit is None or limit >= len(rest):
+            pieces.append((start, len(text)))
+            return pieces
+        cut = 0
+        for pattern in _CLAUSE_BREAKS:
+            ends = [m.end() if pattern.pattern.startswith(("[", ",")) else m.start()
+                    for m in pattern.finditer(rest, 0, limit)]
+            ends = [e for e in ends if limit // 3 <= e <= limit]
+            if ends:
+                cut = ends[-1]
+                break
+        if cut <= 0:
+            cut = max(limit, 1)
+        piece = rest[:cut].rstrip()
+        pieces.append((start, start + len(piece)))
+        skip = len(rest[cut:]) - len(rest[cut:].lstrip())
+        start += cut + skip
+        if start >= len(text):
+            return pieces
+
+
+def segment(document: Document, fit: Fit | None = None, notes: list[str] | None = None) -> list[Passage]:
     """Split a document's body into sentence passages, in reading order.
 
-    Each line is segmented on its own, so a line without final punctuation (a headline, a
-    subtitle) is a passage of its own and never glued to the next line.
+    Each block (a line, or the lines a sentence was hard-wrapped over) is segmented on its own,
+    so a line without final punctuation (a headline, a subtitle) is a passage of its own and is
+    never glued to the next line. With `fit` (see `Fit`), a sentence longer than the model reads
+    is cut into pieces at clause boundaries (`fit_pieces`); `notes` then gets one line saying
+    how many were cut. A passage's `quote` keeps the original characters (curly quotes,
+    non-breaking spaces) where they differ from the normalised `text`.
     """
     passages: list[Passage] = []
     number = 0
-    markdown = document.id.lower().endswith(".md")
-    for line_start, raw in _lines(document.text, document.body_start):
-        if not raw.strip():
-            continue
-        norm, origin = normalise(raw)
-        if markdown:
-            norm, origin = strip_markdown(norm, origin)
-        for start, end in split_sentences(norm):
-            text = " ".join(norm[start:end].split())
-            if not text:
-                continue
-            number += 1
-            passages.append(
-                Passage(
-                    text=text,
-                    document=document.id,
-                    title=document.title,
-                    sentence=number,
-                    start=line_start + origin[start],
-                    end=line_start + origin[end - 1] + 1,
-                    source=document.source,
-                    url=document.url,
-                    published=document.published,
+    cut = 0
+    for norm, origin in _blocks(document):
+        origin = [*origin, origin[-1] + 1] if origin else [0]
+        for s_start, s_end in split_sentences(norm):
+            pieces = [(s_start, s_end)]
+            if fit is not None:
+                found = fit_pieces(norm[s_start:s_end], fit)
+                if len(found) > 1:
+                    cut += 1
+                    pieces = [(s_start + a, s_start + b) for a, b in found]
+            for start, end in pieces:
+                text = " ".join(norm[start:end].split())
+                if not text or not _HAS_WORD.search(text):
+                    continue
+                number += 1
+                begin, stop = origin[start], origin[end - 1] + 1
+                passages.append(
+                    Passage(
+                        text=text,
+                        document=document.id,
+                        title=document.title,
+                        sentence=number,
+                        start=begin,
+                        end=stop,
+                        source=document.source,
+                        url=document.url,
+                        published=document.published,
+                        original=_quote(document.text, origin, start, end, text),
+                    )
                 )
-            )
+    if cut and notes is not None:
+        notes.append(f"{document.id}: {cut} sentence(s) longer than the model reads were split "
+                     "at clause boundaries")
     return passages
+
+
+_SPACES = re.compile(r"[ \t\r\n\f\v]+")
+
+
+def _quote(text: str, origin: list[int], start: int, end: int, normalised: str) -> str | None:
+    """The original characters of a passage (typography kept, line breaks and runs of spaces
+    made one space), or None when they equal the normalised text."""
+    chars: list[str] = []
+    last = -1
+    for i in range(start, end):
+        o = origin[i]
+        if o == last:
+            continue
+        last = o
+        char = text[o] if 0 <= o < len(text) else " "
+        chars.append(char)
+    quote = _SPACES.sub(" ", "".join(chars)).strip()
+    return None if quote == normalised else quote
 
 
 def _title(body: str) -> str:
     """Pick a title: the first headline-shaped line among the first three, else the first line
-    (Markdown heading marks removed)."""
-    lines = [line.strip().lstrip("#").strip() for line in body.splitlines() if line.strip().lstrip("#").strip()]
+    (Markdown heading marks removed). A line that a lower-case line carries on is not a
+    headline (it is a wrapped sentence)."""
+    raw = [line for line in body.splitlines() if line.strip().lstrip("#").strip()]
+    lines = [line.strip().lstrip("#").strip() for line in raw]
     if not lines:
         return ""
-    for line in lines[:3]:
-        if len(line) <= TITLE_MAX_CHARS and not _SENTENCE_END.search(line):
+    for i, line in enumerate(lines[:3]):
+        wrapped = i + 1 < len(raw) and _CONTINUES.match(raw[i + 1]) is not None
+        if len(line) <= TITLE_MAX_CHARS and not _SENTENCE_END.search(line) and not wrapped:
             return line
     first = lines[0]
+    for line in raw[1:]:  # the first line's sentence, with the lines it was wrapped over
+        if not _CONTINUES.match(line) or _SENTENCE_END.search(first):
+            break
+        first = f"{first} {line.strip()}"
     return first if len(first) <= TITLE_MAX_CHARS else first[: TITLE_MAX_CHARS - 1] + "…"
+
+
+_HTML_START = re.compile(r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html\b|<head\b|<body\b)",
+                         re.I | re.S)
+_HTML_TAG = re.compile(r"</?(?:html|head|body|div|p|span|a|br|meta|link|script|style|li|ul|ol|table|tr|td|th"
+                       r"|h[1-6]|article|section|header|footer|nav|img|strong|em|b|i)\b[^<>]*>", re.I)
+_HTML_ENTITY = re.compile(r"&(?:nbsp|amp|lt|gt|quot|#\d+|#x[0-9a-f]+|[a-z]+);", re.I)
+
+
+def looks_like_html(text: str, markdown: bool = False) -> bool:
+    """True when a `.txt` (or `.md`) file is really an HTML page: it opens as one (doctype,
+    `<html>`, `<head>`, `<body>`) or, for plain text, tags and entities are everywhere (at least
+    eight, one per 200 characters). Markdown may hold some inline HTML, so only a whole page counts.
+    """
+    head = text[:4096]
+    if _HTML_START.match(head):
+        return True
+    if markdown:
+        return False
+    sample = text[:20000]
+    marks = len(_HTML_TAG.findall(sample)) + len(_HTML_ENTITY.findall(sample))
+    return marks >= 8 and marks * 200 >= len(sample)
 
 
 def _meta(metadata: dict[str, object], key: str) -> str | None:
@@ -318,6 +568,15 @@ def read_document(path: Path, corpus_dir: Path, notes: list[str] | None = None) 
     if path.suffix.lower() in HTML_SUFFIXES:
         return read_page(data, doc_id)
     text, encoding = decode(data)
+    if looks_like_html(text, markdown=path.suffix.lower() == ".md"):
+        try:
+            page = read_page(data, doc_id)
+        except ValueError as exc:
+            raise ValueError(f"an HTML page saved as {path.suffix}, with no article text to index "
+                             f"({exc}); save it as .html or as plain text") from exc
+        if notes is not None:
+            notes.append(f"{doc_id}: an HTML page saved as {path.suffix}: indexed its article text")
+        return page
     if encoding != "utf-8" and notes is not None:
         notes.append(f"{doc_id}: not UTF-8, decoded as {encoding}")
     metadata: dict[str, object] = {}

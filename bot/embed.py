@@ -73,6 +73,19 @@ class Encoder:
         """Number of word pieces the model's tokenizer makes of `text` (without special tokens)."""
         return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
 
+    def fit(self, text: str) -> int | None:
+        """How many characters of `text` the model reads whole: the end of the last word piece
+        that fits in `max_tokens` (less the two special tokens), or None when all of `text` fits.
+        Used to cut over-long sentences (`bot.corpus.fit_pieces`)."""
+        limit = self.max_tokens - 2
+        if len(text) <= limit:  # a word piece is at least one character
+            return None
+        offsets = self.model.tokenizer(text, add_special_tokens=False,
+                                       return_offsets_mapping=True)["offset_mapping"]
+        if len(offsets) <= limit:
+            return None
+        return int(offsets[limit - 1][1])
+
     def encode(
         self,
         texts: Sequence[str],

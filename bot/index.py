@@ -64,6 +64,8 @@ class DocumentRecord:
     published: str | None = None
     encoding: str = "utf-8"
     author: str | None = None
+    #: `(sentence number, original characters)` for sentences whose quote differs from the text.
+    quotes: tuple[tuple[int, str], ...] = ()
 
     @classmethod
     def of(cls, document: Document, passages: list[Passage]) -> DocumentRecord:
@@ -77,13 +79,16 @@ class DocumentRecord:
             published=document.published,
             encoding=document.encoding,
             author=document.author,
+            quotes=tuple((p.sentence, p.original) for p in passages if p.original),
         )
 
     def passages(self) -> list[Passage]:
         """Rebuild this document's passages from the stored sentences."""
+        quotes = dict(self.quotes)
         return [
             Passage(text=text, document=self.id, title=self.title, sentence=i, start=start,
-                    end=end, source=self.source, url=self.url, published=self.published)
+                    end=end, source=self.source, url=self.url, published=self.published,
+                    original=quotes.get(i))
             for i, (start, end, text) in enumerate(self.sentences, start=1)
         ]
 
@@ -241,7 +246,8 @@ def write_build(
     _write_jsonl(
         folder / "passages.jsonl",
         [{"text": p.text, "document": p.document, "sentence": p.sentence, "start": p.start, "end": p.end,
-          **({"also": [[r.document, r.sentence] for r in p.also]} if p.also else {})} for p in passages],
+          **({"also": [[r.document, r.sentence] for r in p.also]} if p.also else {}),
+          **({"original": p.original} if p.original else {})} for p in passages],
     )
     np.save(folder / "embeddings.npy", np.ascontiguousarray(embeddings, dtype=np.float32))
     faiss.write_index(make_faiss_index(embeddings), str(folder / "index.faiss"))
@@ -387,7 +393,8 @@ def load_index(index_dir: Path, model: str, dimension: int | None = None) -> Ind
     except RuntimeError as exc:
         raise _corrupt(faiss_path, "unreadable") from exc
     records = {
-        row["id"]: DocumentRecord(**{**row, "sentences": tuple(tuple(s) for s in row["sentences"])})
+        row["id"]: DocumentRecord(**{**row, "sentences": tuple(tuple(s) for s in row["sentences"]),
+                                     "quotes": tuple(tuple(q) for q in row.get("quotes", ()))})
         for row in _read_jsonl(folder / "documents.jsonl")
     }
     passages = []

@@ -117,7 +117,7 @@ def passage_field(hit: Hit, budget: int) -> tuple[str, str]:
     if len(cite) > budget // 2:
         cite = clip(f"— {literal(p.title)}, sentence {p.sentence}{where}", budget // 2)
     room = max(budget - len(cite) - 4, 16)
-    sentence = literal(p.text)
+    sentence = literal(p.quote)
     if hit.before or hit.after:
         before = literal(" ".join(hit.before))
         after = literal(" ".join(hit.after))
