@@ -38,6 +38,7 @@ from bot.index import (
     write_build,
 )
 from bot.reprints import merge_copies
+from bot.shards import shard_bounds
 from bot.sparse import SparseIndex
 from bot.stats import Stat, extract_stats, stat_texts
 
@@ -129,12 +130,15 @@ def build(
     encoder: Encoder,
     model_name: str,
     progress: Progress | None = None,
+    shards: int = 1,
 ) -> BuildReport:
     """Build the index for `corpus_dir` into `index_dir` and swap it in atomically.
 
     Args:
         model_name: the configured model name recorded in the manifest (not the resolved path,
             which differs between installs).
+        shards: split the FAISS and BM25 indexes into this many shards of contiguous passage
+            ids (INDEX_SHARDS; `bot.shards`), which answer exactly as one.
 
     Raises:
         ReindexInProgressError: another build holds the lock on `index_dir`.
@@ -197,7 +201,8 @@ def build(
 
         # 3. Sparse index and stats, then write and swap.
         t2 = time.perf_counter()
-        sparse = SparseIndex.build([p.text for p in passages])
+        bounds = shard_bounds(len(passages), shards)
+        sparse = SparseIndex.build([p.text for p in passages], bounds)
         stats = extract_stats(all_passages)  # duplicates too: every document stating a figure is cited
         stat_json = [s.to_json() for s in stats]
         phrases = _stat_phrase_vectors(stats, {p.text for p in passages}, previous, encoder)
@@ -225,7 +230,7 @@ def build(
         folder = new_build_folder(index_dir)
         write_build(folder, manifest=manifest, records=records, passages=passages,
                     embeddings=embeddings, sparse=sparse, stats=stat_json,
-                    stat_phrases=phrases)
+                    stat_phrases=phrases, bounds=bounds)
         final = publish(folder, index_dir)
         timings["write"] = time.perf_counter() - t3
     return BuildReport(

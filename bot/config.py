@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # Corpus and index
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
+    #: Shards of the FAISS and BM25 indexes (contiguous passage ids, merged by score; answers
+    #: are the same as with 1). More than 1 only to rehearse or prepare moving shards out of
+    #: the process (docs/SCALE.md).
+    index_shards: int = Field(default=1, ge=1, le=1024)
 
     # Embeddings
     embedding_model: str = DEFAULT_MODEL

@@ -4,6 +4,8 @@ Layout of `index/`:
     CURRENT            name of the build folder in use, replaced atomically (`os.replace`)
     build-<stamp>/     one whole build: manifest.json, documents.jsonl, passages.jsonl,
                        embeddings.npy, index.faiss, bm25/, stats.json, stat_phrases.json/.npy
+                       (with INDEX_SHARDS > 1: faiss/shard-NNN.faiss and bm25/shard-NNN/ instead
+                       of index.faiss and bm25's matrix; `bot.shards`, docs/SCALE.md)
 
 A build is written into a hidden temporary folder, renamed to `build-<stamp>`, and only then
 named in `CURRENT`; a reader resolves `CURRENT` once, so it always sees one whole build, and a
@@ -30,6 +32,7 @@ import numpy as np
 
 from bot.corpus import Document, Passage, Reprint, corpus_hashes
 from bot.errors import REBUILD_HINT, IndexCorruptError, IndexMissingError, ModelMismatchError
+from bot.shards import join_faiss_shards, make_faiss_shards
 from bot.sparse import SparseIndex
 from bot.stats import Stat
 
@@ -240,8 +243,14 @@ def write_build(
     sparse: SparseIndex,
     stats: list[dict[str, Any]],
     stat_phrases: tuple[list[str], np.ndarray] | None = None,
+    bounds: list[tuple[int, int]] | None = None,
 ) -> None:
-    """Write every file of a build into `folder` (a temporary folder from `new_build_folder`)."""
+    """Write every file of a build into `folder` (a temporary folder from `new_build_folder`).
+
+    With more than one range in `bounds` (`bot.shards.shard_bounds`, the same ranges `sparse`
+    was built with), the FAISS index is written as one file per shard, `faiss/shard-000.faiss`
+    ..., and the ranges go into the manifest as `shards`.
+    """
     _write_jsonl(folder / "documents.jsonl", [asdict(r) for r in records])
     _write_jsonl(
         folder / "passages.jsonl",
@@ -250,7 +259,13 @@ def write_build(
           **({"original": p.original} if p.original else {})} for p in passages],
     )
     np.save(folder / "embeddings.npy", np.ascontiguousarray(embeddings, dtype=np.float32))
-    faiss.write_index(make_faiss_index(embeddings), str(folder / "index.faiss"))
+    if bounds is not None and len(bounds) > 1:
+        (folder / "faiss").mkdir()
+        for s, part in enumerate(make_faiss_shards(embeddings, bounds)):
+            faiss.write_index(part, str(folder / "faiss" / f"shard-{s:03d}.faiss"))
+        manifest = {**manifest, "shards": [list(b) for b in bounds]}
+    else:
+        faiss.write_index(make_faiss_index(embeddings), str(folder / "index.faiss"))
     sparse.save(folder / "bm25")
     _write_json(folder / "stats.json", stats)
     phrases, vectors = stat_phrases if stat_phrases is not None else ([], np.empty((0, embeddings.shape[1])))
@@ -387,11 +402,19 @@ def load_index(index_dir: Path, model: str, dimension: int | None = None) -> Ind
         raise IndexMissingError(f"no index in {index_dir}: {REBUILD_HINT} to build it")
     manifest = read_manifest(folder)
     check_model(manifest, model, dimension)
-    faiss_path = folder / "index.faiss"
-    try:
-        faiss_index = faiss.read_index(str(faiss_path))
-    except RuntimeError as exc:
-        raise _corrupt(faiss_path, "unreadable") from exc
+    bounds = manifest.get("shards")
+    faiss_paths = ([folder / "faiss" / f"shard-{s:03d}.faiss" for s in range(len(bounds))] if bounds
+                   else [folder / "index.faiss"])
+    faiss_path = faiss_paths[0]
+    parts = []
+    for faiss_path in faiss_paths:
+        try:
+            parts.append(faiss.read_index(str(faiss_path)))
+        except RuntimeError as exc:
+            raise _corrupt(faiss_path, "unreadable") from exc
+    if bounds and [p.ntotal for p in parts] != [b - a for a, b in bounds]:
+        raise _corrupt(folder / "faiss", "inconsistent with the manifest's shard ranges")
+    faiss_index = join_faiss_shards(parts)
     records = {
         row["id"]: DocumentRecord(**{**row, "sentences": tuple(tuple(s) for s in row["sentences"]),
                                      "quotes": tuple(tuple(q) for q in row.get("quotes", ()))})

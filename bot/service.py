@@ -161,7 +161,8 @@ class QAService:
             raise ReindexInProgressError("a rebuild is already running; try again when it is done")
         try:
             s = self.settings
-            report = build(s.corpus_dir, s.index_dir, self.encoder, s.embedding_model, progress)
+            report = build(s.corpus_dir, s.index_dir, self.encoder, s.embedding_model, progress,
+                           shards=s.index_shards)
             fresh = load_index(s.index_dir, s.embedding_model, self.encoder.dimension)
             self._index = fresh  # one reference assignment: readers see old or new, whole
             self._stale = None
