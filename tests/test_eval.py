@@ -9,6 +9,7 @@ move it).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,43 @@ def test_squad_sample_mrr_holds_the_recorded_baseline(encoder: Encoder) -> None:
     mrr = rows[0].metrics["MRR@10"]
     recorded = BASELINE["squad-dev-sample500"][DEFAULT_MODE]["MRR@10"]
     assert mrr >= recorded - TOLERANCE, f"MRR@10 {mrr:.4f} fell below the recorded {recorded:.4f}"
+
+
+def test_casual_set_answers_are_verbatim_body_sentences_and_splits_follow_the_rule() -> None:
+    from evaluation import casual
+
+    folder = requires_shared("bbc-news", "articles")
+    questions = casual.load()
+    assert casual.problems(questions, folder) == []
+    answerable = [q for q in questions if q.answerable]
+    assert {q.document.split("/")[0] for q in answerable if q.document} == {
+        "business", "entertainment", "politics", "sport", "tech"}
+    assert {q.split for q in questions} == {"tune", "test"}
+    assert any(not q.answerable for q in questions)
+
+
+def test_casual_checker_reports_a_paraphrased_answer_and_a_wrong_split(tmp_path: Path) -> None:
+    from evaluation import casual
+
+    folder = tmp_path / "articles"
+    (folder / "tech").mkdir(parents=True)
+    (folder / "tech" / "001.txt").write_text(
+        "Chip firm grows\n\nThe firm sold 11,000 chips in May. Its boss was pleased.\n", encoding="utf-8")
+    doc = "tech/001.txt"
+    good = casual.CasualQuestion("q1", "how many chips", doc, "sold 11,000 chips", "how many", "11,000",
+                                 casual.split_for(doc))
+    assert casual.problems([good], folder) == []
+    wrong_split = "test" if good.split == "tune" else "tune"
+    bad = [
+        casual.CasualQuestion("q2", "how many chips did they sell", doc, "sold 11000 chips", "how many",
+                              None, good.split),
+        casual.CasualQuestion("q3", "who was pleased", doc, "Chip firm grows", "who", None, good.split),
+        casual.CasualQuestion("q4", "whos the boss", doc, "boss was pleased", "who", None, wrong_split),
+        casual.CasualQuestion("q5", "when did they sell chips in may", doc, "11,000 chips in May. Its boss",
+                              "when", None, good.split),
+    ]
+    found = casual.problems(bad, folder)
+    assert any("q2" in p and "not verbatim" in p for p in found)
+    assert any("q3" in p and "body sentence" in p for p in found)
+    assert any("q4" in p and "split" in p for p in found)
+    assert any("q5" in p and "one body sentence" in p for p in found)
