@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     #: precision 0.972, recall 0.977).
     score_threshold: float = Field(default=0.43, ge=-1.0, le=1.0)
     retrieval_mode: str = "hybrid"
+    #: Languages the embedding model reads (codes, comma-separated); a question plainly in
+    #: another gets "I can only read questions in English with this model". Empty: any.
+    model_languages: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["en"])
     context_sentences: int = Field(default=0, ge=0, le=10)
 
     # Sources: links and feeds
@@ -94,6 +97,17 @@ class Settings(BaseSettings):
             raise ValueError(f"DATA_DIR ({self.data_dir}) must not be inside INDEX_DIR ({self.index_dir}): "
                              "a rebuild replaces the index folder's contents")
         return self
+
+    @field_validator("model_languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: object) -> object:
+        """Accept `en, de` as well as a JSON list; codes are lower-cased."""
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.replace(",", " ").split()
+        if isinstance(value, list):
+            return [str(v).strip().lower() for v in value if str(v).strip()]
+        return value
 
     @field_validator("discord_guild_id", mode="before")
     @classmethod

@@ -14,6 +14,10 @@ class UsageError(BotError):
     """The user asked for something malformed: an empty question, a bad option."""
 
 
+class UnsupportedLanguageError(UsageError):
+    """The question is in a language the configured model does not read."""
+
+
 class IndexMissingError(BotError):
     """No built index where one is expected."""
 

@@ -23,13 +23,15 @@ from bot import recency
 from bot.answer import Answer, compose
 from bot.build import BuildReport, Progress, build
 from bot.config import Settings
-from bot.corpus import iter_corpus_files
+from bot.corpus import iter_corpus_files, normalise
 from bot.embed import Encoder
-from bot.errors import IndexMissingError, ReindexInProgressError, UsageError
+from bot.errors import IndexMissingError, ReindexInProgressError, UnsupportedLanguageError, UsageError
 from bot.feeds import FeedRound, FeedStore, poll_feeds
 from bot.fetch import Fetcher
 from bot.index import Index, load_index
 from bot.ingest import AddReport, add_urls
+from bot.language import detect, language_name
+from bot.language import warm as warm_language_identifier
 from bot.retrieve import Hit, retrieve
 from bot.stats import Stat, StatMatcher, answers_kind, question_kind
 
@@ -38,6 +40,11 @@ log = logging.getLogger(__name__)
 #: Discord mention syntax: user, role and channel mentions, @everyone and @here. They carry
 #: nothing to search for, so they are left out of the query (the question is shown as asked).
 _MENTIONS = re.compile(r"<@[!&]?\d+>|<#\d+>|@everyone\b|@here\b")
+
+#: A letter or a digit in any script: a question without one has nothing to search for.
+_HAS_WORD = re.compile(r"[^\W_]")
+USAGE_HINT = ("there is nothing to search for in that: ask a question in words about the news "
+              "articles, e.g. \"How many troops were deployed?\"")
 
 #: How often (seconds) answers look at the corpus folder for changes since the build.
 STALE_CHECK_SECONDS = 2.0
@@ -130,6 +137,8 @@ class QAService:
         # and the other core stays free for the event loop and other questions.
         faiss.omp_set_num_threads(1)
         self._stat_matcher(self.index)
+        if self.settings.model_languages:
+            warm_language_identifier()
 
     def ensure_index(self, progress: Progress | None = None) -> BuildReport | None:
         """Load the index (and warm up), building it first when there is none. Returns the build
@@ -176,7 +185,9 @@ class QAService:
         Raises:
             UsageError: the question is empty or only whitespace.
         """
-        text = " ".join((question or "").split())
+        # Normalised exactly as the corpus is (NFKC, straight quotes, no zero-width characters),
+        # so "North\u200bKorean" is "NorthKorean" in both.
+        text = " ".join(normalise(question or "")[0].split())
         if not text:
             raise UsageError("the question is empty: type a question about the news articles")
         notes: list[str] = []
@@ -196,6 +207,25 @@ class QAService:
         elif len(question) > MAX_QUESTION_CHARS:
             notes.append(f"the question was cut to its first {MAX_QUESTION_CHARS} characters")
         return text, tuple(notes)
+
+    def check_question(self, query: str) -> None:
+        """Refuse a question there is nothing to search for, or one the model cannot read.
+
+        Raises:
+            UsageError: no letter or digit is left once mentions are removed ("???", "🤔",
+                "@everyone"): the message says how to ask.
+            UnsupportedLanguageError: the question is plainly in a language not in
+                MODEL_LANGUAGES (`bot.language.detect`).
+        """
+        if not _HAS_WORD.search(query):
+            raise UsageError(USAGE_HINT)
+        allowed = self.settings.model_languages
+        if allowed:
+            code = detect(query)
+            if code is not None and code not in allowed:
+                names = " or ".join(language_name(c) for c in allowed)
+                raise UnsupportedLanguageError(f"I can only read questions in {names} with this model "
+                                               f"(this looks like {language_name(code)})")
 
     def stale_warnings(self, index: Index) -> tuple[str, ...]:
         """A warning when the corpus changed since the build.
@@ -251,7 +281,8 @@ class QAService:
         cutoff = recency.parse_as_of(as_of)
         index = self.index
         ctx = self.settings.context_sentences if context is None else context
-        query = " ".join(_MENTIONS.sub(" ", text).split()) or text
+        query = " ".join(_MENTIONS.sub(" ", text).split())
+        self.check_question(query)
         present = PRESENT.search(query) is not None
         keep = recency.published_by(cutoff) if cutoff else None
         found = retrieve(index, self.encoder, query, k * 3 if present else k, offset=offset,
