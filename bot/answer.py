@@ -32,6 +32,10 @@ class Answer:
     figures: tuple[Stat, ...] = field(default_factory=tuple)
     offset: int = 0
     seconds: float = 0.0
+    #: For a follow-up: the earlier question(s) taken as context (oldest first), and the query
+    #: searched (the follow-up expanded with them; `bot.followup`).
+    context: tuple[str, ...] = ()
+    query: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object `ask --json` prints (one per question)."""
@@ -42,6 +46,7 @@ class Answer:
             "figures": [f.to_json() for f in self.figures],
             "warnings": list(self.warnings),
             "notes": list(self.notes),
+            "context": list(self.context),
             "seconds": round(self.seconds, 4),
         }
 
@@ -146,8 +151,9 @@ def compose(
     return Answer(question, answered, kept, warnings, notes, figures if answered else (), offset)
 
 
-def render_text(answer: Answer) -> str:
-    """The answer as plain text for the console, in the order Discord shows it."""
+def render_text(answer: Answer, bold: tuple[str, str] = ("«", "»")) -> str:
+    """The answer as plain text for the console, in the order Discord shows it. With context,
+    the cited sentence is put between `bold` (ANSI bold in a terminal; never raw Markdown)."""
     lines: list[str] = []
     for warning in answer.warnings:
         lines.append(f"⚠ {warning}")
@@ -168,7 +174,7 @@ def render_text(answer: Answer) -> str:
     for h in answer.hits:
         text = h.passage.quote
         if h.before or h.after:
-            text = " ".join([*h.before, f"**{text}**", *h.after])
+            text = " ".join([*h.before, f"{bold[0]}{text}{bold[1]}", *h.after])
         lines.append(f'{h.rank}. "{text}"  (similarity {h.score:.2f})')
         lines.append(f"   — {citation(h)}")
     return "\n".join(lines)

@@ -17,12 +17,10 @@ from pydantic import ValidationError
 
 from bot.answer import render_text
 from bot.config import Settings
-from bot.dates import outlet_line
 from bot.errors import BotError, UsageError
 
 log = logging.getLogger("bot")
 
-PROMPT = "ask> "
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -84,14 +82,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
     as_of = getattr(args, "as_of", None)
     if args.question is not None:
         answer = service.ask(args.question, k=args.k, context=args.context, as_of=as_of)
-        print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render_text(answer))
+        print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render_text(answer, _bold()))
         return 0
     service.warm()  # load once, before the first question, so its `seconds` is the answer's alone
     status = 0
     for line in sys.stdin:
         question = line.rstrip("\r\n")
         try:
-            answer = service.ask(question, k=args.k, context=args.context, as_of=as_of)
+            question, context = _batch_line(question) if args.json else (question, [])
+            earlier = _turns(service, context, args.k)
+            answer = service.ask(question, k=args.k, context=args.context, as_of=as_of, earlier=earlier)
         except UsageError as exc:
             status = 2
             _emit_error(args, question, exc)
@@ -99,8 +99,48 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
-            print(f"Q: {question}\n{render_text(answer)}\n", flush=True)
+            print(f"Q: {question}\n{render_text(answer, _bold())}\n", flush=True)
     return status
+
+
+def _bold() -> tuple[str, str]:
+    from bot.console import ANSI_BOLD, PLAIN_MARK
+
+    return ANSI_BOLD if sys.stdout.isatty() else PLAIN_MARK
+
+
+def _turns(service: Any, context: Sequence[str], k: int | None) -> tuple[Any, ...]:
+    """The conversation `context` (earlier questions, oldest first) as `bot.followup.Turn`s,
+    each answered in turn as the console would have, so its cited documents are known."""
+    from bot.followup import MAX_TURNS, Turn
+
+    turns: list[Turn] = []
+    for earlier in context[-MAX_TURNS:]:
+        turns.append(Turn.of(service.ask(earlier, k=k, earlier=tuple(turns))))
+    return tuple(turns)
+
+
+def _batch_line(line: str) -> tuple[str, list[str]]:
+    """A batch input line: a plain question, or `{"question": "…", "context": ["earlier", …]}`
+    (earlier questions oldest first) for a follow-up. Returns the question and the context.
+
+    Raises:
+        UsageError: a JSON object without a string `question`, or a `context` not a list of strings.
+    """
+    if not line.lstrip().startswith("{"):
+        return line, []
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"the line is not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(row, dict):
+        raise UsageError('a JSON line must be an object {"question": …, "context": […]}')
+    question, context = row.get("question"), row.get("context", [])
+    if not isinstance(question, str):
+        raise UsageError('a JSON line needs "question": a string')
+    if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
+        raise UsageError('"context" must be a list of earlier questions (strings), oldest first')
+    return question, [c for c in context if c.strip()]
 
 
 def _emit_error(args: argparse.Namespace, question: str, exc: Exception) -> None:
@@ -110,37 +150,10 @@ def _emit_error(args: argparse.Namespace, question: str, exc: Exception) -> None
 
 
 def chat(service, stdin=None, stdout=None) -> int:  # type: ignore[no-untyped-def]
-    """Interactive console that answers as the Discord channel does; `quit` or EOF ends it."""
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
-    interactive = stdin.isatty()
-    update, close = _progress_bar()
-    try:
-        built = service.ensure_index(update)
-    finally:
-        close()
-    if built is not None:
-        print(f"Built the index: {built.summary()}", file=stdout)
-    docs = len(service.index.documents)
-    print(f"Ask about the {docs} article(s) in {service.corpus_dir}/ ('quit' to leave).", file=stdout)
-    while True:
-        if interactive:
-            print(PROMPT, end="", file=stdout, flush=True)
-        line = stdin.readline()
-        if not line:
-            if interactive:
-                print(file=stdout)
-            break
-        question = line.strip()
-        if question.lower() in {"quit", "exit", ":q"}:
-            break
-        if not question:
-            continue
-        try:
-            print(render_text(service.ask(question)) + "\n", file=stdout, flush=True)
-        except BotError as exc:
-            print(f"error: {exc}\n", file=stdout, flush=True)
-    return 0
+    """Interactive console that answers as the Discord bot does (see `bot.console`)."""
+    from bot.console import chat as console_chat
+
+    return console_chat(service, stdin, stdout, _progress_bar)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -149,19 +162,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([s.to_json() for s in stats], ensure_ascii=False, indent=1))
         return 0
-    if not stats:
-        print("No figures found" + (f" about {args.topic!r}." if args.topic else "."))
-    for stat in stats:
-        dated = stat.date and stat.unit != "date"
-        flag = "  [disputed]" if stat.disputed else ""
-        print(f"» {stat.display}" + (f"  ({stat.date})" if dated else "") + flag)
-        for c in stat.citations:
-            where = outlet_line(c.source, c.published)
-            print(f'   "{c.text}" — {c.title}, {c.document} sentence {c.sentence}' + (f" · {where}" if where else ""))
-        for old in stat.history:
-            first = old.citations[0]
-            print(f"   {'other value' if stat.disputed else 'earlier'}: {old.display} — "
-                  f"{outlet_line(first.source or first.title, first.published)}")
+    from bot.console import stats_lines
+
+    print("\n".join(stats_lines(stats, args.topic)))
     return 0
 
 

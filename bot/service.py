@@ -19,7 +19,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from bot import recency
+from bot import followup, recency
 from bot.answer import Answer, compose
 from bot.build import BuildReport, Progress, build
 from bot.config import Settings
@@ -262,8 +262,13 @@ class QAService:
         return (f"the index is stale ({shown}): run `python -m bot build`",)
 
     def ask(self, question: str, k: int | None = None, offset: int = 0,
-            context: int | None = None, as_of: str | None = None) -> Answer:
+            context: int | None = None, as_of: str | None = None,
+            earlier: Sequence[followup.Turn] = ()) -> Answer:
         """Answer one question with the top-`k` cited passages, starting after `offset`.
+
+        `earlier` are the conversation's earlier turns (oldest first): a short, elliptical or
+        pronoun-led question is searched with the latest as context (`bot.followup`), and the
+        answer names it (`Answer.context`, a note); a self-contained question is answered alone.
 
         `as_of` (an ISO date, or a date as people write it) answers only from articles published
         on or before that date. A question about the present ("latest", "now", "still") puts
@@ -283,10 +288,18 @@ class QAService:
         ctx = self.settings.context_sentences if context is None else context
         query = " ".join(_MENTIONS.sub(" ", text).split())
         self.check_question(query)
+        follow = followup.resolve(query, earlier)
+        if follow is not None:
+            query = follow.query
         present = PRESENT.search(query) is not None
         keep = recency.published_by(cutoff) if cutoff else None
-        found = retrieve(index, self.encoder, query, k * 3 if present else k, offset=offset,
-                         mode=self.settings.retrieval_mode, context=ctx, keep=keep)
+        if follow is not None and follow.documents:  # earlier answer's documents as a prior
+            found = retrieve(index, self.encoder, query, (offset + k) * 3, mode=self.settings.retrieval_mode,
+                             context=ctx, keep=keep)
+            found = replace(found, hits=followup.prefer(found.hits, follow.documents, k, offset))
+        else:
+            found = retrieve(index, self.encoder, query, k * 3 if present else k, offset=offset,
+                             mode=self.settings.retrieval_mode, context=ctx, keep=keep)
         if cutoff:
             found = replace(found, hits=recency.trim_reprints(found.hits, cutoff))
         if present:
@@ -296,9 +309,13 @@ class QAService:
             figures = tuple(f for f in (recency.stat_as_of(f, cutoff) for f in figures) if f is not None)
         if cutoff:
             notes = (*notes, f"answering from articles published on or before {cutoff}")
+        if follow is not None:
+            notes = (*notes, f"read as a follow-up to “{follow.context[-1]}”")
         answer = compose(text, found.hits, found.best_score, self.settings.score_threshold,
                          warnings=self.stale_warnings(index), notes=notes, figures=figures,
                          offset=offset)
+        if follow is not None:
+            answer = replace(answer, context=follow.context, query=follow.query)
         return replace(answer, seconds=time.perf_counter() - t0)
 
     def sources(self) -> tuple[list[SourceInfo], str]:

@@ -72,7 +72,7 @@ def test_context_adds_the_neighbouring_sentences(seed_service: QAService) -> Non
     assert top.after == ("Despite repeated assertions from Russia that it has reclaimed the Kursk region, "
                          "Syrsky declared on Sunday that approximately 90 square kilometers (35 square "
                          "miles) remain under Ukrainian control.",)
-    assert "**" + top.passage.text + "**" in render_text(answer)
+    assert "«" + top.passage.text + "»" in render_text(answer)  # never raw Markdown in a terminal
 
 
 def test_near_duplicate_passages_are_collapsed(tmp_path: Path, service_for) -> None:  # type: ignore[no-untyped-def]

@@ -13,11 +13,12 @@ from discord import app_commands
 
 from bot.config import Settings
 from bot.discord_app.parsing import MENTION_HINT, UNEXPECTED, extract_question
-from bot.discord_app.render import answer_embed, cooldown_text
+from bot.discord_app.render import HELP_TEXT, answer_embed, cooldown_text, help_embed
 from bot.discord_app.replies import NO_PINGS, log_answer, report_failure
 from bot.discord_app.views import AnswerView
 from bot.errors import BotError
 from bot.service import QAService
+from bot.smalltalk import small_talk
 
 log = logging.getLogger("bot.discord")
 
@@ -145,6 +146,13 @@ class NewsBot(discord.Client):
         """Reply to a channel question with the cited answer (or a hint, or the cooldown)."""
         if not question:
             await message.reply(MENTION_HINT, mention_author=False, allowed_mentions=NO_PINGS)
+            return
+        talk = small_talk(question, HELP_TEXT)
+        if talk is not None:  # "hi", "thanks", "help": a short reply, no search
+            if talk.kind == "help":
+                await message.reply(embed=help_embed(), mention_author=False, allowed_mentions=NO_PINGS)
+            else:
+                await message.reply(talk.reply, mention_author=False, allowed_mentions=NO_PINGS)
             return
         _, retry = self.cooldown.hit(message.author.id)
         if retry is not None:

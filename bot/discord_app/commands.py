@@ -15,6 +15,7 @@ from bot.discord_app import render
 from bot.discord_app.replies import NO_PINGS, log_answer
 from bot.discord_app.views import AnswerView, StatsView
 from bot.errors import ReindexInProgressError, UsageError
+from bot.smalltalk import small_talk
 
 if TYPE_CHECKING:
     from bot.discord_app.app import NewsBot
@@ -42,6 +43,14 @@ async def ask(interaction: discord.Interaction, question: str,
     """Answer with the best-matching sentences, cited, and the Show context / More buttons."""
     if not question.strip():
         raise UsageError("the question is empty: type a question about the news articles")
+    talk = small_talk(question, render.HELP_TEXT)
+    if talk is not None:  # "hi", "thanks", "help": a short reply for the asker only, no search
+        if talk.kind == "help":
+            await interaction.response.send_message(embed=render.help_embed(), ephemeral=True,
+                                                    allowed_mentions=NO_PINGS)
+        else:
+            await interaction.response.send_message(talk.reply, ephemeral=True, allowed_mentions=NO_PINGS)
+        return
     t0 = time.perf_counter()
     bot = _bot(interaction)
     await interaction.response.defer(thinking=True)
