@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from bot.dates import display_date, outlet_line
+from bot.reprints import same_file
 from bot.retrieve import Hit
 
 if TYPE_CHECKING:  # the stats stage makes figures; answering only shows them
@@ -90,13 +91,20 @@ def citation(hit: Hit) -> str:
 
 
 def also_reported(hit: Hit) -> str:
-    """"also reported by B (13 Jan 2005), C" for the other documents carrying a hit's sentence."""
+    """"also reported by B (13 Jan 2005), C" for the other documents carrying a hit's sentence;
+    saved copies of the cited file ("wire (1).txt" of "wire.txt") are "also in wire (1).txt"."""
+    p = hit.passage
+    copies = [r.document for r in p.also if same_file(r.document, p.document)]
     names = []
-    for r in hit.passage.also:
+    for r in p.also:
+        if same_file(r.document, p.document):
+            continue
         name = r.source or r.title
         when = display_date(r.published)
         names.append(f"{name} ({when})" if when else name)
-    return "also reported by " + ", ".join(names)
+    parts = (["also reported by " + ", ".join(names)] if names else []) + (
+        ["also in " + ", ".join(copies)] if copies else [])
+    return "; ".join(parts)
 
 
 def figure_values(figure: Stat) -> list[tuple[str, list[str]]]:

@@ -2,8 +2,9 @@
 
 Two sentences are the same passage when they are identical after normalisation (case,
 punctuation and spacing ignored), or near-identical: a wire paragraph with a changed word
-(word-set Jaccard at least `NEAR_IDENTICAL`, at least `MIN_NEAR_WORDS` words, and the very same
-numbers, so that two outlets' different figures are never merged). The passage kept is the
+(word-set Jaccard at least `NEAR_IDENTICAL`, at least `MIN_NEAR_WORDS` words, and saying the
+same thing: `same_statement`, so that different figures, a negation or another actor are never
+merged). The passage kept is the
 earliest-published copy; the others become its `also` ("also reported by B, C").
 """
 
@@ -44,15 +45,78 @@ def _near(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(union) and len(a & b) / union >= NEAR_IDENTICAL
 
 
-def _order(p: Passage, position: int) -> tuple[bool, str, int]:
-    return (p.published is None, p.published or "", position)
+#: Words that change what a sentence says when one copy has them and the other does not.
+NEGATIONS = frozenset({"not", "no", "never", "nor", "none", "nothing", "nobody", "neither", "without",
+                       "t", "cannot", "denied", "denies", "deny", "false", "untrue"})
+QUESTION_WORDS = frozenset({"how", "what", "who", "whom", "whose", "why", "when", "where", "which", "whether"})
+_NAME = re.compile(r"\b[A-Z][\w'’-]*")
+#: Capitalised only because they open a sentence: never an actor.
+_OPENERS = frozenset({"the", "a", "an", "it", "its", "this", "that", "these", "those", "he", "she", "they",
+                      "we", "i", "but", "and", "or", "so", "in", "on", "at", "for", "with", "after",
+                      "before", "when", "while", "if", "as", "by", "from", "to", "of", "there",
+                      # days and months date a report; they name no one
+                      "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                      "january", "february", "march", "april", "may", "june", "july", "august",
+                      "september", "october", "november", "december"})
+
+
+def _names(text: str) -> frozenset[str]:
+    """Capitalised words (opening function words aside): the actors and places a sentence names."""
+    return frozenset(w.lower() for w in _NAME.findall(text)) - _OPENERS
+
+
+def same_statement(a: str, b: str) -> bool:
+    """Whether two near-identical sentences say the same thing, so one may stand for the other.
+
+    They do not when a number differs ("12" / "13"), a negation is in one only ("did withdraw" /
+    "did not withdraw"), one asks and the other states ("How large is the area?" / "The area is
+    large."), or one names an actor or place the other does not ("Russian" / "Ukrainian").
+    """
+    wa, wb = _WORD.findall(a.lower()), _WORD.findall(b.lower())
+    if [w for w in wa if not w.isalpha()] != [w for w in wb if not w.isalpha()]:
+        return False
+    sa, sb = frozenset(wa), frozenset(wb)
+    diff = sa ^ sb
+    if diff & NEGATIONS or (a.rstrip().endswith("?") != b.rstrip().endswith("?")):
+        return False
+    if (sa & QUESTION_WORDS) != (sb & QUESTION_WORDS):
+        return False
+    return not (_names(a) ^ _names(b)) & diff
+
+
+#: A saved copy's file name: "wire (1).txt", "wire - Copy.txt", "wire copy 2.md", "Copy of wire.txt".
+_COPY_SUFFIX = re.compile(r"(?:\s\(\d+\)|\s-\sCopy(?:\s\(\d+\))?|\scopy(?:\s\d+)?)$", re.I)
+_COPY_PREFIX = re.compile(r"^Copy of\s+", re.I)
+
+
+def canonical_name(document: str) -> str:
+    """The document id without a copy suffix or prefix: "news/wire (1).txt" → "news/wire.txt"."""
+    folder, _, name = document.rpartition("/")
+    stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+    stem = _COPY_PREFIX.sub("", _COPY_SUFFIX.sub("", stem))
+    return f"{folder}/{stem}{dot}{ext}" if folder else f"{stem}{dot}{ext}"
+
+
+def is_copy_name(document: str) -> bool:
+    """True for a file named as a saved copy of another ("wire (1).txt")."""
+    return canonical_name(document) != document
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two documents are copies of one file (same name once copy suffixes are removed)."""
+    return canonical_name(a) == canonical_name(b)
+
+
+def _order(p: Passage, position: int) -> tuple[bool, str, bool, int]:
+    """Earliest published first (undated last), then the file not named as a copy, then reading order."""
+    return (p.published is None, p.published or "", is_copy_name(p.document), position)
 
 
 def merge_copies(passages: Sequence[Passage]) -> tuple[list[Passage], int]:
     """Merge copies of one sentence into one passage. Returns `(kept, dropped count)`.
 
-    Each kept passage is the earliest-published copy (undated copies count as newest; ties keep
-    reading order) with `also` holding every other document that carries it, oldest first.
+    Each kept passage is the earliest-published copy (undated copies count as newest; then the
+    file not named as a copy, "wire.txt" before "wire (1).txt"; then reading order) with `also` holding every other document that carries it, oldest first.
     Kept passages stay in the order their first copy appears in `passages`.
     """
     groups: list[list[int]] = []
@@ -80,7 +144,8 @@ def merge_copies(passages: Sequence[Passage]) -> tuple[list[Passage], int]:
                         # its body sentence); only other documents' copies merge.
                         other_words, other_numbers = signature[cand]
                         if other_numbers == numbers and p.document not in group_docs[cand] \
-                                and _near(word_set, other_words):
+                                and _near(word_set, other_words) \
+                                and same_statement(p.text, passages[groups[cand][0]].text):
                             g = cand
                             break
                     if g is not None:

@@ -16,6 +16,7 @@ from bot.corpus import Passage
 from bot.embed import Encoder
 from bot.fusion import Ranking, convex_fusion
 from bot.index import Index
+from bot.reprints import same_statement
 
 MODES = ("dense", "bm25", "hybrid")
 #: Two hits whose embeddings have at least this cosine are shown once (near-duplicates).
@@ -72,10 +73,23 @@ def rank(index: Index, query: np.ndarray, question: str, mode: str, depth: int) 
     dense = index.search(query, depth) if mode != "bm25" else []
     sparse = index.sparse.search(question, depth) if mode != "dense" else []
     if mode == "dense":
-        return [i for i, _ in dense]
+        return _stable(index, dense)
     if mode == "bm25":
-        return [i for i, _ in sparse]
-    return [i for i, _ in fuse(dense, sparse, index.sparse.query_weight(question))]
+        return _stable(index, sparse)
+    return _stable(index, fuse(dense, sparse, index.sparse.query_weight(question)))
+
+
+#: Scores equal to this many decimals are ties (float sums differ in the last bits).
+TIE_DECIMALS = 6
+
+
+def _stable(index: Index, ranking: Ranking) -> list[int]:
+    """Ids by score, best first; equal scores by document, then sentence (never by build order)."""
+    def key(item: tuple[int, float]) -> tuple[float, str, int]:
+        p = index.passages[item[0]]
+        return (-round(item[1], TIE_DECIMALS), p.document, p.sentence)
+
+    return [i for i, _ in sorted(ranking, key=key)]
 
 
 def fuse(dense: Ranking, sparse: Ranking, query_weight: float) -> list[tuple[int, float]]:
@@ -135,10 +149,15 @@ def retrieve_vector(
     kept_scores: list[float] = []
     kept_words: list[frozenset[str]] = []
     for pid, score in zip(ids, cosines.tolist(), strict=True):
-        words = _words(index.passages[pid].text)
+        text = index.passages[pid].text
+        words = _words(text)
         if kept:
-            sims = index.embeddings[kept] @ index.embeddings[pid]
-            if float(np.max(sims)) >= NEAR_DUPLICATE or any(near_duplicate(words, w) for w in kept_words):
+            sims = (index.embeddings[kept] @ index.embeddings[pid]).tolist()
+            # Close in meaning or in words, and saying the same thing (`same_statement`): a
+            # changed number, a negation or another actor is never hidden as a duplicate.
+            if any((sim >= NEAR_DUPLICATE or near_duplicate(words, w))
+                   and same_statement(text, index.passages[j].text)
+                   for j, sim, w in zip(kept, sims, kept_words, strict=True)):
                 continue
         kept.append(pid)
         kept_scores.append(float(score))
