@@ -116,7 +116,8 @@ def merge_copies(passages: Sequence[Passage]) -> tuple[list[Passage], int]:
     """Merge copies of one sentence into one passage. Returns `(kept, dropped count)`.
 
     Each kept passage is the earliest-published copy (undated copies count as newest; then the
-    file not named as a copy, "wire.txt" before "wire (1).txt"; then reading order) with `also` holding every other document that carries it, oldest first.
+    file not named as a copy, "wire.txt" before "wire (1).txt"; then reading order) with `also`
+    holding every other document that carries it, oldest first.
     Kept passages stay in the order their first copy appears in `passages`.
     """
     groups: list[list[int]] = []
