@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Optional: a PyTorch wheel index for the CPU build where the default pip config has none.
 TORCH_INDEX ?=
 
-.PHONY: run test lint bench eval build clean
+.PHONY: run test test-ray lint bench eval build clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The build on Ray (optional extra): installs it, then runs only the tests marked `ray`
+# (a real 2-CPU local cluster; `make test` leaves them out).
+test-ray: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,ray]'
+	$(PY) -m pytest -m ray
 
 build: $(STAMP)
 	$(PY) -m bot build

@@ -3,7 +3,9 @@
 Every timing is printed with its ratio to a floor measured in the same run:
 - build passages/s vs a bare `SentenceTransformer.encode` of the same sentences (best batch);
 - answer latency (retrieve + compose, model loaded) vs one query encode + one FAISS search.
-Run parts with `--parts build,latency,cold,backends,peer,scale`; `--articles N` limits BBC.
+- the build on Ray (2 workers) vs the local build of the same articles (`--ray-articles`);
+- sharded search (1, 4, 16 shards) vs one index: p50 and exact agreement (benchmarks/distributed.py).
+Run parts with `--parts build,latency,cold,backends,peer,scale,ray,shards`; `--articles N` limits BBC.
 Everything is written under a temporary folder; the corpus is read from ../shared/data.
 """
 
@@ -33,7 +35,7 @@ from bot.index import load_index  # noqa: E402
 from bot.service import QAService  # noqa: E402
 from evaluation import data as eval_data  # noqa: E402
 
-PARTS = ("build", "latency", "cold", "backends", "peer", "scale")
+PARTS = ("build", "latency", "cold", "backends", "peer", "scale", "ray", "shards")
 
 
 def pct(times: list[float], q: float) -> float:
@@ -164,6 +166,23 @@ def peer_lines(peer: dict[str, Any]) -> list[str]:
     ]
 
 
+def ray_lines(row: dict[str, Any]) -> list[str]:
+    """Table lines for the Ray build (ratio: Ray / local, same articles, same run)."""
+    if "skipped" in row:
+        return [line("build on Ray", "skipped", "", "", str(row["skipped"]))]
+    w = row["workers"]
+    return [
+        line(f"build passages/s, Ray {w} workers ({row['passages']:,})", f"{row['ray_per_s']:.0f}",
+             f"{row['local_per_s']:.0f} local", f"{row['ray_per_s'] / row['local_per_s']:.2f}",
+             f"whole build; cluster start + model load {row['ray_startup_s']:.1f} s apart"),
+        line("embedding passages/s, Ray vs local", f"{row['ray_embed_per_s']:.0f}",
+             f"{row['local_embed_per_s']:.0f} local", f"{row['ray_embed_per_s'] / row['local_embed_per_s']:.2f}",
+             "embedding step only"),
+        line("embedding passages/s per Ray worker", f"{row['ray_per_worker_per_s']:.0f}", "", "",
+             "1 CPU, 1 torch thread: size a cluster with this"),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
@@ -172,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale-n", type=int, default=1_000_000, help="synthetic index size")
     p.add_argument("--hnsw-1m", action="store_true", help="also build HNSW at scale-n (slow: ~13 min)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: library default)")
+    p.add_argument("--ray-articles", type=int, default=150, help="BBC articles built locally and on Ray")
+    p.add_argument("--ray-workers", type=int, default=2, help="Ray workers (one CPU and model copy each)")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     p.add_argument("--index", metavar="DIR", help="reuse this built BBC index (skips the build part)")
     args = p.parse_args(argv)
@@ -202,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         texts: list[str] = []
         if args.index:
             texts = [p.text for p in load_index(settings.index_dir, settings.embedding_model).passages]
-        elif parts & {"build", "latency", "cold", "backends", "peer", "scale"}:
+        elif parts & {"build", "latency", "cold", "backends", "peer", "scale", "shards"}:
             texts = bench_build(corpus, settings.index_dir, encoder, settings.embedding_model, out)
         shown = _show(out, 0)
         qvecs = None
@@ -222,6 +243,28 @@ def main(argv: list[str] | None = None) -> int:
             peer = run_peer(sub, qs, encoder, settings.model_name_or_path)
             extra["peer"] = peer
             out.extend(peer_lines(peer))
+        shown = _show(out, shown)
+        if "ray" in parts:
+            from benchmarks.distributed import run_ray
+
+            sample = work / "ray-corpus"
+            for f in sorted(eval_data.BBC_NEWS.rglob("*.txt"))[: args.ray_articles]:
+                (sample / f.parent.name).mkdir(parents=True, exist_ok=True)
+                shutil.copy(f, sample / f.parent.name / f.name)
+            ray_row = run_ray(sample, work, encoder, settings, args.ray_workers)
+            extra["ray"] = ray_row
+            out.extend(ray_lines(ray_row))
+        shown = _show(out, shown)
+        if "shards" in parts:
+            from benchmarks.distributed import run_shards
+
+            index = load_index(settings.index_dir, settings.embedding_model)
+            shard_rows = run_shards(texts, np.asarray(index.embeddings), qs, encoder.encode(qs))
+            extra["shards"] = shard_rows
+            for r in shard_rows:
+                out.append(line(f"{r['shards']} shard(s), {r['n']:,} passages: dense|bm25 p50 ms",
+                                f"{r['dense_p50_ms']:.2f} | {r['bm25_p50_ms']:.2f}", "", "",
+                                f"identical top-10 {r['identical']:.0%}, built in {r['build_s']:.1f} s"))
         shown = _show(out, shown)
         if "scale" in parts and qvecs is not None:
             from benchmarks.scale import run_scale

@@ -10,14 +10,15 @@ import importlib.metadata
 import logging
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from bot.corpus import SEGMENTER_VERSION, Passage, SkippedFile, file_hash, load_corpus, segment
+from bot.corpus import SEGMENTER_VERSION, Document, Passage, SkippedFile, file_hash, load_corpus, segment
 from bot.embed import Encoder
 from bot.errors import (
     EmptyCorpusError,
@@ -71,6 +72,43 @@ class BuildReport:
             f"files, {self.stats} stats, built in {self.seconds:.1f} s "
             f"({self.embedded} embedded, {self.reused} reused)"
         )
+
+
+class BuildEngine(Protocol):
+    """Where a build's costly steps run: each is a map over documents, texts or passages whose
+    results come back in input order, so that any engine builds the same index."""
+
+    name: str
+
+    def segment(self, documents: Sequence[Document], notes: list[str]) -> list[list[Passage]]:
+        """The passages of each document (`bot.corpus.segment`); notes are appended to `notes`."""
+        ...
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None) -> np.ndarray:
+        """`(len(texts), d)` float32 unit vectors; `progress(n)` after each `n` texts encoded."""
+        ...
+
+    def extract_stats(self, passages: Sequence[Passage]) -> list[Stat]:
+        """`bot.stats.extract_stats(passages)`."""
+        ...
+
+
+class LocalEngine:
+    """The build's steps in this process, with the service's encoder."""
+
+    name = "local"
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+
+    def segment(self, documents: Sequence[Document], notes: list[str]) -> list[list[Passage]]:
+        return [segment(doc, self.encoder.fit, notes) for doc in documents]
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None) -> np.ndarray:
+        return self.encoder.encode(texts, progress=progress)
+
+    def extract_stats(self, passages: Sequence[Passage]) -> list[Stat]:
+        return extract_stats(passages)
 
 
 def _versions() -> dict[str, str]:
@@ -131,6 +169,7 @@ def build(
     model_name: str,
     progress: Progress | None = None,
     shards: int = 1,
+    engine: BuildEngine | None = None,
 ) -> BuildReport:
     """Build the index for `corpus_dir` into `index_dir` and swap it in atomically.
 
@@ -139,12 +178,16 @@ def build(
             which differs between installs).
         shards: split the FAISS and BM25 indexes into this many shards of contiguous passage
             ids (INDEX_SHARDS; `bot.shards`), which answer exactly as one.
+        engine: where segmentation, embedding and stats parsing run (default `LocalEngine`,
+            this process; `bot.ray_engine.RayEngine` spreads them over a Ray cluster). Reuse,
+            gathering, BM25, writing and the atomic swap are the same whatever the engine.
 
     Raises:
         ReindexInProgressError: another build holds the lock on `index_dir`.
         EmptyCorpusError: `corpus_dir` does not exist or holds no readable article.
     """
     t0 = time.perf_counter()
+    engine = engine if engine is not None else LocalEngine(encoder)
     with build_lock(index_dir) as locked:
         if not locked:
             raise ReindexInProgressError("a rebuild is already running; try again when it is done")
@@ -165,13 +208,16 @@ def build(
         # Sentences are reused only when cut by the same rules (and the same model's length).
         same_segmenter = previous is not None and previous.manifest.get("segmenter") == SEGMENTER_VERSION
         all_passages: list[Passage] = []
+        kept: dict[str, list[Passage]] = {}
         for doc in loaded.documents:
             old = previous.documents.get(doc.id) if previous else None
             if old is not None and old.content_hash == doc.content_hash and old.title == doc.title \
                     and same_segmenter:
-                passages = old.passages()
-            else:
-                passages = segment(doc, encoder.fit, loaded.notes)
+                kept[doc.id] = old.passages()
+        changed = [doc for doc in loaded.documents if doc.id not in kept]
+        segmented = dict(zip((d.id for d in changed), engine.segment(changed, loaded.notes), strict=True))
+        for doc in loaded.documents:
+            passages = kept[doc.id] if doc.id in kept else segmented[doc.id]
             records.append(DocumentRecord.of(doc, passages))
             all_passages.extend(passages)
         passages, duplicates = merge_copies(all_passages)
@@ -196,14 +242,14 @@ def build(
                 if progress is not None:
                     progress(done, len(todo))
 
-            embeddings[todo] = encoder.encode([passages[i].text for i in todo], progress=step)
+            embeddings[todo] = engine.encode([passages[i].text for i in todo], step)
         timings["embed"] = time.perf_counter() - t1
 
         # 3. Sparse index and stats, then write and swap.
         t2 = time.perf_counter()
         bounds = shard_bounds(len(passages), shards)
         sparse = SparseIndex.build([p.text for p in passages], bounds)
-        stats = extract_stats(all_passages)  # duplicates too: every document stating a figure is cited
+        stats = engine.extract_stats(all_passages)  # duplicates too: every document stating a figure is cited
         stat_json = [s.to_json() for s in stats]
         phrases = _stat_phrase_vectors(stats, {p.text for p in passages}, previous, encoder)
         timings["sparse_stats"] = time.perf_counter() - t2
@@ -217,6 +263,7 @@ def build(
         manifest = {
             "model": model_name,
             "backend": encoder.backend,
+            "engine": engine.name,
             "dimension": encoder.dimension,
             "metric": METRIC,
             "segmenter": SEGMENTER_VERSION,

@@ -59,10 +59,21 @@ def cmd_build(args: argparse.Namespace) -> int:
     """Build the index and print what went in."""
     service = _service(args)
     update, close = _progress_bar()
+    engine = None
+    if args.engine == "ray":  # imports Ray only here
+        from bot.ray_engine import RayEngine
+
+        s = service.settings
+        engine = RayEngine(s.model_name_or_path, s.embedding_backend, s.embedding_batch_size,
+                           address=args.address, workers=args.workers)
+    elif args.address or args.workers:
+        raise UsageError("--address and --workers go with --engine ray")
     try:
-        report = service.rebuild(update)
+        report = service.rebuild(update, engine=engine)
     finally:
         close()
+        if engine is not None:
+            engine.close()
     for note in report.notes:
         print(f"note: {note}")
     for skipped in report.skipped:
@@ -237,6 +248,13 @@ def parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="build the index from the corpus")
     paths(b)
+    b.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="where to segment and embed: this process (default) or a Ray cluster "
+                        "(pip install '.[ray]')")
+    b.add_argument("--address", metavar="ADDR", default=None,
+                   help="Ray cluster to use (e.g. ray://head:10001 or auto); default: start one here")
+    b.add_argument("--workers", type=int, metavar="N", default=None,
+                   help="Ray actors, each with a model copy (default: one per CPU of the cluster)")
     b.set_defaults(func=cmd_build)
 
     a = sub.add_parser("ask", help="answer a question (or one per line of stdin)")

@@ -42,6 +42,11 @@ class ModelLoadError(BotError):
     """The configured embedding model could not be loaded."""
 
 
+class RayBuildError(BotError):
+    """`--engine ray`: Ray is not installed, the cluster cannot be reached, or a worker kept
+    failing; nothing was swapped in."""
+
+
 class FetchError(BotError):
     """A page or feed could not be fetched or used: HTTP error, timeout, too big, wrong type,
     blocked by robots.txt, too many redirects, or no article text (the message says which)."""

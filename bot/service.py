@@ -21,7 +21,7 @@ import numpy as np
 
 from bot import followup, recency
 from bot.answer import Answer, compose
-from bot.build import BuildReport, Progress, build
+from bot.build import BuildEngine, BuildReport, Progress, build
 from bot.config import Settings
 from bot.corpus import iter_corpus_files, normalise
 from bot.embed import Encoder
@@ -158,10 +158,13 @@ class QAService:
 
     # -------------------------------------------------------------------- operations
 
-    def rebuild(self, progress: Progress | None = None, wait: bool = False) -> BuildReport:
+    def rebuild(self, progress: Progress | None = None, wait: bool = False,
+                engine: BuildEngine | None = None) -> BuildReport:
         """Rebuild from the corpus and swap the new index in; questions meanwhile use the old one.
         With `wait`, a rebuild already running in this service is waited for, then this one runs
         (articles just saved are then surely indexed).
+
+        `engine` runs the costly steps elsewhere (`bot.ray_engine.RayEngine`); default here.
 
         Raises:
             ReindexInProgressError: a rebuild is already running (here or in another process).
@@ -171,7 +174,7 @@ class QAService:
         try:
             s = self.settings
             report = build(s.corpus_dir, s.index_dir, self.encoder, s.embedding_model, progress,
-                           shards=s.index_shards)
+                           shards=s.index_shards, engine=engine)
             fresh = load_index(s.index_dir, s.embedding_model, self.encoder.dimension)
             self._index = fresh  # one reference assignment: readers see old or new, whole
             self._stale = None

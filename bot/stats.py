@@ -11,7 +11,7 @@ computed at build time with the index's model.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -413,10 +413,16 @@ def extract_stats(passages: Sequence[Passage]) -> list[Stat]:
     Order: by first citation (document, then sentence), except that the newest value of a
     thing in dated documents takes the place of its older values.
     """
+    return stats_of_mentions(mentions(p) for p in passages)
+
+
+def stats_of_mentions(found: Iterable[list[_Mention]]) -> list[Stat]:
+    """`extract_stats` from each passage's `mentions(passage)`, in passage order: the parsing
+    (per passage, the costly part) can run anywhere, e.g. on Ray workers; this merge runs once."""
     groups: list[list[_Mention]] = []
     index: dict[tuple[str, Any, Any, Any, Any], list[int]] = {}
-    for passage in passages:
-        for m in mentions(passage):
+    for found_in_passage in found:
+        for m in found_in_passage:
             target = None
             for key in m.keys:
                 for gi in index.get(key, []):
