@@ -19,10 +19,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.corpus import normalise, read_document, segment
+from bot.corpus import iter_corpus_files, normalise, read_document, segment
+
+if TYPE_CHECKING:
+    from bot.answer import Answer
+    from bot.embed import Encoder
+    from bot.stats import Stat
 
 REPO = Path(__file__).resolve().parents[1]
 CASUAL_SET = REPO / "benchmarks" / "data" / "casual.jsonl"
@@ -122,3 +133,169 @@ def problems(questions: list[CasualQuestion], folder: Path) -> list[str]:
         elif q.figure is not None and not any(normalised(q.figure) in t for t in holding):
             out.append(f"{where}: figure {q.figure!r} is not in the answering sentence")
     return out
+
+
+# ------------------------------------------------------------------------ evaluation
+
+#: The CI sample: the questions of the first few documents (path order) of each section, every
+#: few-th out-of-scope question, and every `SAMPLE_STRIDE`-th BBC article as distractors.
+SAMPLE_DOCS_PER_SECTION, SAMPLE_OOS_EVERY, SAMPLE_STRIDE = 4, 4, 20
+#: How deep the ranking metrics look (MRR@10).
+DEPTH = 10
+#: Questions that ask for a figure or a date, whatever the product's own question classifier
+#: says: the "»" line is judged on these and on every row with a `figure`.
+ASKS_FIGURE = re.compile(r"\b(?:how (?:many|much|long|old|big|far|high|fast|bad)|when|what year)\b", re.I)
+FIGURE_OUTCOMES = ("right", "wrong", "rightly absent", "wrongly absent")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the product did with one question in one mode.
+
+    `rank`: 1-based rank of the first passage (of `DEPTH`, every hit kept) from the right
+    document whose sentence holds the answer, or None. `covered`: the product's own decision
+    (`Answer.answered`) with its default threshold. `figure`: one of `FIGURE_OUTCOMES`, or None
+    for a question that neither asks for nor expects a figure.
+    """
+
+    question: CasualQuestion
+    mode: str
+    rank: int | None
+    covered: bool
+    figure: str | None
+    shown: str | None = None
+
+
+def sample(questions: Sequence[CasualQuestion]) -> list[CasualQuestion]:
+    """The fixed CI subset (see `SAMPLE_DOCS_PER_SECTION`)."""
+    docs = sorted({q.document for q in questions if q.document is not None})
+    chosen: set[str] = set()
+    for section in sorted({d.split("/")[0] for d in docs}):
+        chosen.update([d for d in docs if d.startswith(section + "/")][:SAMPLE_DOCS_PER_SECTION])
+    oos = [q for q in questions if q.document is None][::SAMPLE_OOS_EVERY]
+    return [q for q in questions if q.document in chosen or q in oos]
+
+
+def corpus_files(folder: Path, questions: Sequence[CasualQuestion], stride: int) -> list[Path]:
+    """The questions' articles plus every `stride`-th article of `folder` (path order)."""
+    keep = {q.document for q in questions if q.document is not None}
+    return [f for i, f in enumerate(iter_corpus_files(folder))
+            if i % stride == 0 or f.relative_to(folder).as_posix() in keep]
+
+
+@contextmanager
+def product_index(folder: Path, files: Sequence[Path] | None, encoder: Encoder) -> Iterator[tuple[Path, Path]]:
+    """Build the product's index (`QAService.rebuild`, i.e. `bot.build.build`) in a temporary
+    folder; yields `(corpus_dir, index_dir)`. `files` (under `folder`) are copied into a
+    temporary corpus first; None indexes `folder` itself. Deleted afterwards."""
+    from bot.config import Settings
+    from bot.service import QAService
+
+    with tempfile.TemporaryDirectory(prefix="newsqa-casual-") as tmp:
+        root = Path(tmp)
+        corpus = folder
+        if files is not None:
+            corpus = root / "corpus"
+            for f in files:
+                target = corpus / f.relative_to(folder)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(f, target)
+        settings = Settings(_env_file=None, corpus_dir=corpus, index_dir=root / "index",  # type: ignore[call-arg]
+                            data_dir=root / "data", embedding_model=encoder.name)
+        QAService(settings, encoder).rebuild()
+        yield corpus, root / "index"
+
+
+def is_hit(answer_hit_document: str, also: Sequence[str], text: str, q: CasualQuestion) -> bool:
+    """A passage answers `q` when it comes from (or is also reported by) `q.document` and its
+    sentence holds the normalised answer phrase."""
+    return (q.document == answer_hit_document or q.document in also) and normalised(q.answer or "") in text
+
+
+def figure_matches(stat: Stat, expected: str) -> bool:
+    """Whether a shown figure is `expected` (verbatim figure text): same value(s) or date as
+    `bot.quantities` reads from `expected`, or the same text once spaces and case are ignored."""
+    from bot.quantities import find_quantities
+
+    squash = "".join(normalised(expected).lower().split())
+    if squash and squash in "".join(stat.display.lower().split()):
+        return True
+    for qty in find_quantities(normalised(expected)):
+        if stat.unit == "date" and qty.date is not None and qty.date == stat.date:
+            return True
+        values = (qty.value, qty.low, qty.high)
+        if any(v is not None for v in values) and values == (stat.value, stat.low, stat.high):
+            return True
+    return False
+
+
+def figure_outcome(q: CasualQuestion, answer: Answer) -> tuple[str | None, str | None]:
+    """`(outcome, shown display)` of the "»" line for `q` (see `FIGURE_OUTCOMES`)."""
+    shown = answer.figures[0] if answer.figures else None
+    display = shown.display if shown is not None else None
+    if q.figure is None:
+        if shown is None:
+            return ("rightly absent" if ASKS_FIGURE.search(q.question) else None), None
+        return "wrong", display
+    if shown is None:
+        return "wrongly absent", None
+    return ("right" if any(figure_matches(f, q.figure) for f in answer.figures) else "wrong"), display
+
+
+def evaluate(questions: Sequence[CasualQuestion], encoder: Encoder, modes: Sequence[str],
+             folder: Path, files: Sequence[Path] | None) -> list[Outcome]:
+    """Ask every question through `QAService.ask` over the product's own index of `folder`
+    (or `files` of it), once per mode ("default": every setting at its default; otherwise
+    RETRIEVAL_MODE set to the mode).
+
+    Ranking comes from an ask with `k=DEPTH` and SCORE_THRESHOLD -1 (every hit kept, in the
+    order the product shows them); "covered" and the figure from an ask with the default
+    settings, exactly as a user gets it.
+    """
+    from bot.config import Settings
+    from bot.service import QAService
+    from evaluation.vector_cache import CachedEncoder
+
+    out: list[Outcome] = []
+    if isinstance(encoder, CachedEncoder):  # one batch instead of one forward pass per ask
+        encoder.encode([" ".join(q.question.split()) for q in questions])
+    with product_index(folder, files, encoder) as (corpus, index_dir):
+        for mode in modes:
+            base = {"corpus_dir": corpus, "index_dir": index_dir, "data_dir": index_dir.parent / "data",
+                    "embedding_model": encoder.name}
+            if mode != "default":
+                base["retrieval_mode"] = mode
+            user = QAService(Settings(_env_file=None, **base), encoder)  # type: ignore[call-arg, arg-type]
+            ranking = QAService(Settings(_env_file=None, score_threshold=-1.0, **base), encoder)  # type: ignore[call-arg, arg-type]
+            for q in questions:
+                ranked = ranking.ask(q.question, k=DEPTH)
+                rank = None
+                if q.document is not None:
+                    rank = next((h.rank for h in ranked.hits
+                                 if is_hit(h.passage.document, [r.document for r in h.passage.also],
+                                           h.passage.text, q)), None)
+                answer = user.ask(q.question)
+                figure, shown = figure_outcome(q, answer)
+                out.append(Outcome(q, mode, rank, answer.answered, figure, shown))
+    return out
+
+
+def metrics(outcomes: Sequence[Outcome]) -> dict[str, float]:
+    """top1, top3, MRR@10 over answerable questions; covered-recall (answerable marked
+    covered), OOS marked not covered, precision of "covered"; figure outcome counts."""
+    ans = [o for o in outcomes if o.question.answerable]
+    oos = [o for o in outcomes if not o.question.answerable]
+    n = max(len(ans), 1)
+    covered_right = sum(o.covered for o in ans)
+    covered_wrong = sum(o.covered for o in oos)
+    m = {
+        "top1": sum(1 for o in ans if o.rank == 1) / n,
+        "top3": sum(1 for o in ans if o.rank is not None and o.rank <= 3) / n,
+        "MRR@10": sum(1 / o.rank for o in ans if o.rank is not None) / n,
+        "covered": covered_right / n,
+        "oos-not-covered": (len(oos) - covered_wrong) / len(oos) if oos else 0.0,
+        "P(covered)": covered_right / (covered_right + covered_wrong) if covered_right + covered_wrong else 0.0,
+    }
+    for name in FIGURE_OUTCOMES:
+        m[f"fig {name}"] = float(sum(o.figure == name for o in outcomes))
+    return m

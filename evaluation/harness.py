@@ -7,6 +7,12 @@
 - `wikiqa-test`, `trecqa-test`: answer-sentence selection, each question ranking its own
   candidates; MAP and MRR over questions with at least one correct candidate.
 - `bbc-paraphrase`: our own casual questions over BBC News (all 2,225 articles): top-3 hit rate.
+- `casual`: our casual-question set (benchmarks/data/casual.jsonl, `evaluation.casual`) asked
+  through `QAService.ask` over the product's own index of all 2,225 BBC articles: top-1/top-3
+  hit rate and MRR@10 of the answering sentence, answerable questions marked covered,
+  out-of-scope ones marked not covered, precision of "covered", and the "»" figure outcomes,
+  per split (tune/test) and mode (plus "default": every setting at its default).
+  `casual-sample`: its fixed CI subset over those articles plus every 20th BBC article.
 - `seed`: the five seed questions over the bundled corpus (R@1).
 - `threshold`: calibrate the "no answer" cosine threshold (see `calibrate_threshold`).
 Embeddings of corpora are cached in a folder outside the repo (keyed by model, backend, texts).
@@ -32,7 +38,7 @@ from bot.retrieve import MODES, fuse, retrieve_vector
 from bot.sparse import SparseIndex
 from evaluation import data as eval_data
 
-DATASETS = ("seed", "squad-dev", "wikiqa-test", "trecqa-test", "bbc-paraphrase", "threshold")
+DATASETS = ("seed", "squad-dev", "wikiqa-test", "trecqa-test", "bbc-paraphrase", "casual", "threshold")
 CUTOFFS = (1, 5, 10)
 #: Every this-many-th BBC article joins the paraphrase set's articles as distractors.
 PARAPHRASE_STRIDE = 10
@@ -236,6 +242,39 @@ def eval_paraphrase(encoder: Encoder, modes: Sequence[str], cache_dir: Path | No
                 len(questions), {"passages": corpus.index.size}) for mode in modes]
 
 
+def eval_casual(encoder: Encoder, modes: Sequence[str], cache_dir: Path | None,
+                sample: bool = False, stride: int | None = None) -> list[Row]:
+    """The casual set (or its CI sample) through the product's own pipeline; one row per split
+    and mode (`evaluation.casual.metrics`). The sample's distractors are every `stride`-th BBC
+    article (default `casual.SAMPLE_STRIDE`). Embeddings are shared through
+    `evaluation.vector_cache` when `cache_dir` is given."""
+    from evaluation import casual
+    from evaluation.vector_cache import CachedEncoder
+
+    questions = casual.load()
+    files = None
+    name = "casual"
+    if sample:
+        questions = casual.sample(questions)
+        files = casual.corpus_files(eval_data.BBC_NEWS, questions, stride or casual.SAMPLE_STRIDE)
+        name = "casual-sample"
+    eval_data._need(eval_data.BBC_NEWS)
+    enc = CachedEncoder(encoder, cache_dir)  # in memory without a cache: each question embedded once
+    try:
+        outcomes = casual.evaluate(questions, enc, modes, eval_data.BBC_NEWS, files)
+    finally:
+        enc.close()
+    rows = []
+    for split in casual.SPLITS:
+        for mode in modes:
+            these = [o for o in outcomes if o.mode == mode and o.question.split == split]
+            answerable = sum(o.question.answerable for o in these)
+            rows.append(Row(name, split, mode, casual.metrics(these), answerable,
+                            {"out-of-scope": len(these) - answerable,
+                             "articles": len(files) if files is not None else 2225}))
+    return rows
+
+
 def eval_seed(encoder: Encoder, modes: Sequence[str],
               corpus_dir: Path = eval_data.SEED_CORPUS) -> list[Row]:
     """R@1 of the seed questions over the bundled corpus (hit: top passage holds the phrase)."""
@@ -279,6 +318,11 @@ def calibrate_threshold(encoder: Encoder, cache_dir: Path | None) -> list[Row]:
 def run(dataset: str, encoder: Encoder, modes: Sequence[str], cache_dir: Path | None,
         log: Callable[[str], None] = lambda _: None) -> list[Row]:
     """Run one dataset (or "all") and return its table rows."""
+    from bot.config import Settings
+
+    default_mode = Settings(_env_file=None).retrieval_mode  # type: ignore[call-arg]
+    casual_modes = tuple(modes) + (("default",) if tuple(modes) == MODES else ())
+    modes = tuple(dict.fromkeys(default_mode if m == "default" else m for m in modes))
     runners: dict[str, Callable[[], list[Row]]] = {
         "seed": lambda: eval_seed(encoder, modes),
         "squad-dev": lambda: eval_squad(encoder, modes, cache_dir),
@@ -286,6 +330,8 @@ def run(dataset: str, encoder: Encoder, modes: Sequence[str], cache_dir: Path | 
         "wikiqa-test": lambda: candidate_eval("wikiqa-test", eval_data.wikiqa(), encoder, modes),
         "trecqa-test": lambda: candidate_eval("trecqa-test", eval_data.trecqa(), encoder, modes),
         "bbc-paraphrase": lambda: eval_paraphrase(encoder, modes, cache_dir),
+        "casual": lambda: eval_casual(encoder, casual_modes, cache_dir),
+        "casual-sample": lambda: eval_casual(encoder, casual_modes, cache_dir, sample=True),
         "threshold": lambda: calibrate_threshold(encoder, cache_dir),
     }
     names = list(DATASETS) if dataset == "all" else [dataset]
@@ -309,9 +355,13 @@ def format_table(rows: Sequence[Row]) -> str:
                 lines.append(_published_line(dataset))
             dataset = row.dataset
             extra = f" ({row.extra['passages']:,} passages)" if "passages" in row.extra else ""
+            if "articles" in row.extra:
+                extra = f" ({row.extra['articles']:,} articles; n answerable, m out-of-scope questions)"
             lines.append(f"\n{dataset}{extra}")
-        metrics = "  ".join(f"{k} {v:.3f}" for k, v in row.metrics.items())
-        lines.append(f"  {row.split:<9} {row.mode:<7} {metrics}  (n={row.questions})")
+        metrics = "  ".join(f"{k} {int(v)}" if k.startswith("fig ") else f"{k} {v:.3f}"
+                            for k, v in row.metrics.items())
+        m = f", m={row.extra['out-of-scope']}" if "out-of-scope" in row.extra else ""
+        lines.append(f"  {row.split:<9} {row.mode:<7} {metrics}  (n={row.questions}{m})")
     if dataset in PUBLISHED:
         lines.append(_published_line(dataset))
     return "\n".join(lines).lstrip("\n")
@@ -324,9 +374,12 @@ def _published_line(dataset: str | None) -> str:
 
 
 def modes_for(mode: str) -> tuple[str, ...]:
-    """"all" -> every mode; otherwise the one named (validated)."""
+    """"all" -> every mode; otherwise the one named (validated). "default" is the configured
+    default mode (casual: every setting at its default)."""
     if mode == "all":
         return MODES
+    if mode == "default":
+        return ("default",)
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)} or all")
     return (mode,)

@@ -20,6 +20,10 @@ from tests.conftest import REPO, requires_shared
 
 BASELINE = json.loads((REPO / "benchmarks" / "baseline.json").read_text(encoding="utf-8"))
 TOLERANCE = 0.01
+#: The casual sample gate: distractor stride, and floors measured on main minus a margin.
+CASUAL_TEST_STRIDE = 200
+CASUAL_TOP3_FLOOR = 0.60
+CASUAL_COVERED_FLOOR = 0.80
 DEFAULT_MODE = Settings(_env_file=None).retrieval_mode  # type: ignore[call-arg]
 
 
@@ -109,3 +113,17 @@ def test_casual_checker_reports_a_paraphrased_answer_and_a_wrong_split(tmp_path:
     assert any("q3" in p and "body sentence" in p for p in found)
     assert any("q4" in p and "split" in p for p in found)
     assert any("q5" in p and "one body sentence" in p for p in found)
+
+
+def test_casual_sample_finds_the_answering_sentence_in_the_top_three(encoder: Encoder) -> None:
+    """A user's casual questions (both halves of the CI sample) over their articles plus every
+    200th BBC article: the sentence that answers is among the three shown for most of them, and
+    answerable questions are not turned away as "not covered"."""
+    requires_shared("bbc-news", "articles")
+    rows = evaluation.eval_casual(encoder, ("default",), None, sample=True, stride=CASUAL_TEST_STRIDE)
+    n = sum(r.questions for r in rows)
+    top3 = sum(r.metrics["top3"] * r.questions for r in rows) / n
+    covered = sum(r.metrics["covered"] * r.questions for r in rows) / n
+    assert n >= 60
+    assert top3 >= CASUAL_TOP3_FLOOR, f"top-3 hit rate {top3:.3f} fell below {CASUAL_TOP3_FLOOR}"
+    assert covered >= CASUAL_COVERED_FLOOR, f"covered {covered:.3f} fell below {CASUAL_COVERED_FLOOR}"
