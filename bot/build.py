@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from bot.errors import (
     EmptyCorpusError,
     IndexCorruptError,
     IndexMissingError,
+    ModelLoadError,
     ModelMismatchError,
     ReindexInProgressError,
 )
@@ -113,7 +114,8 @@ class LocalEngine:
 
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for pkg in ("sentence-transformers", "torch", "faiss-cpu", "bm25s", "syntok", "transformers"):
+    for pkg in ("sentence-transformers", "torch", "faiss-cpu", "bm25s", "syntok", "transformers", "onnx",
+                "onnxruntime", "tokenizers"):
         try:
             out[pkg] = importlib.metadata.version(pkg)
         except importlib.metadata.PackageNotFoundError:
@@ -160,6 +162,21 @@ def _stat_phrase_vectors(stats: list[Stat], passage_texts: set[str], previous: I
         # Counted phrases are a few words long: big batches cost no padding and less overhead.
         vectors[todo] = encoder.encode([wanted[i] for i in todo], batch_size=128)
     return wanted, vectors
+
+
+def _export(encoder: Encoder, folder: Path, previous: Index | None) -> dict[str, Any] | None:
+    """Write the ONNX export the answering path encodes questions with into `folder`, reusing
+    the previous build's when the model is the same; None (answers then use torch) if it fails."""
+    from bot.onnx_encoder import EXPORT_DIR, write_export
+
+    old = previous.manifest.get("encoder") if previous is not None else None
+    try:
+        return write_export(encoder, folder / EXPORT_DIR,
+                            previous.path / EXPORT_DIR if previous is not None else None,
+                            old if isinstance(old, dict) else None)
+    except (ModelLoadError, OSError) as exc:
+        log.warning("no ONNX export in this build, questions will be encoded with torch: %s", exc)
+        return None
 
 
 def build(
@@ -275,6 +292,7 @@ def build(
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         folder = new_build_folder(index_dir)
+        manifest["encoder"] = _export(encoder, folder, previous)
         write_build(folder, manifest=manifest, records=records, passages=passages,
                     embeddings=embeddings, sparse=sparse, stats=stat_json,
                     stat_phrases=phrases, bounds=bounds)

@@ -10,7 +10,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -22,6 +22,30 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BACKENDS = ("torch", "bf16")
+
+
+def check_model_folder(model: str) -> None:
+    """Raise ModelLoadError when `model` is written as a path and no such folder exists (cheap:
+    no import of the model's libraries)."""
+    if model.startswith(("/", "./", "../", "~")) and not Path(model).expanduser().is_dir():
+        raise ModelLoadError(f"EMBEDDING_MODEL folder {model} does not exist")
+
+
+class QueryEncoder(Protocol):
+    """What answering needs of an encoder: `Encoder` (torch) or `bot.onnx_encoder.OnnxEncoder`."""
+
+    name: str
+    backend: str
+    dimension: int
+    max_tokens: int
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Embed one question: a `(1, dimension)` float32 unit vector."""
+        ...
+
+    def offsets(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of the word pieces of `text`."""
+        ...
 
 
 class Encoder:
@@ -46,8 +70,7 @@ class Encoder:
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         from sentence_transformers import SentenceTransformer
 
-        if model.startswith(("/", "./", "../", "~")) and not Path(model).expanduser().is_dir():
-            raise ModelLoadError(f"EMBEDDING_MODEL folder {model} does not exist")
+        check_model_folder(model)
         try:
             st = SentenceTransformer(model, device="cpu")
         except Exception as exc:
@@ -85,6 +108,11 @@ class Encoder:
         if len(offsets) <= limit:
             return None
         return int(offsets[limit - 1][1])
+
+    def offsets(self, text: str) -> list[tuple[int, int]]:
+        """Character `(start, end)` of each word piece of `text` (no special tokens, untruncated)."""
+        enc = self.model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        return [(int(a), int(b)) for a, b in enc["offset_mapping"]]
 
     def encode(
         self,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.corpus import Passage
-from bot.embed import Encoder
+from bot.embed import QueryEncoder
 from bot.fusion import Ranking, convex_fusion
 from bot.index import Index
 from bot.reprints import same_statement
@@ -107,7 +107,7 @@ def fuse(dense: Ranking, sparse: Ranking, query_weight: float) -> list[tuple[int
 
 def retrieve(
     index: Index,
-    encoder: Encoder,
+    encoder: QueryEncoder,
     question: str,
     k: int,
     *,

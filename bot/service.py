@@ -24,11 +24,11 @@ from bot.answer import Answer, compose
 from bot.build import BuildEngine, BuildReport, Progress, build
 from bot.config import Settings
 from bot.corpus import iter_corpus_files, normalise
-from bot.embed import Encoder
-from bot.errors import IndexMissingError, ReindexInProgressError, UnsupportedLanguageError, UsageError
+from bot.embed import Encoder, QueryEncoder, check_model_folder
+from bot.errors import IndexMissingError, ModelLoadError, ReindexInProgressError, UnsupportedLanguageError, UsageError
 from bot.feeds import FeedRound, FeedStore, poll_feeds
 from bot.fetch import Fetcher
-from bot.index import Index, load_index
+from bot.index import Index, Verifier, check_model, load_index
 from bot.ingest import AddReport, add_urls
 from bot.language import detect, language_name
 from bot.language import warm as warm_language_identifier
@@ -96,12 +96,14 @@ class QAService:
         self._stale: tuple[tuple[Any, ...], list[str]] | None = None
         self._stale_at = 0.0
         self._matcher: tuple[Index, StatMatcher] | None = None
+        self._query: tuple[Index, QueryEncoder] | None = None
 
     # -------------------------------------------------------------------- components
 
     @property
     def encoder(self) -> Encoder:
-        """The embedding model, loaded on first use (several seconds)."""
+        """The sentence-transformers model builds embed with, loaded on first use (several
+        seconds: torch). Answers use `query_encoder` instead."""
         if self._encoder is None:
             with self._load_lock:
                 if self._encoder is None:
@@ -121,10 +123,45 @@ class QAService:
         if current is None:
             with self._load_lock:
                 if self._index is None:
-                    self._index = load_index(self.settings.index_dir, self.settings.embedding_model,
-                                             self.encoder.dimension)
+                    check_model_folder(self.settings.model_name_or_path)
+                    self._index = load_index(self.settings.index_dir, self.settings.embedding_model)
                 current = self._index
         return current
+
+    def query_encoder(self, index: Index | None = None) -> QueryEncoder:
+        """What questions are encoded with for `index` (default: the index in use): the build's
+        ONNX export under ONNX Runtime, without torch; torch only when the build has no usable
+        export (a warning says so).
+
+        Raises:
+            ModelMismatchError: falling back to torch, the model makes other dimensions.
+        """
+        index = self.index if index is None else index
+        cached = self._query
+        if cached is not None and cached[0] is index:
+            return cached[1]
+        with self._load_lock:
+            cached = self._query
+            if cached is not None and cached[0] is index:
+                return cached[1]
+            encoder = self._load_query_encoder(index)
+            self._query = (index, encoder)
+        return encoder
+
+    def _load_query_encoder(self, index: Index) -> QueryEncoder:
+        from bot.onnx_encoder import load_export
+
+        try:
+            onnx = load_export(index.path, index.manifest.get("encoder"), Verifier(index.path))
+            if onnx.dimension == index.manifest.get("dimension"):
+                return onnx
+            reason = f"the ONNX export makes {onnx.dimension}-dimensional embeddings"
+        except ModelLoadError as exc:
+            reason = str(exc)
+        log.warning("%s: encoding questions with torch instead (slower to start; `python -m bot build` "
+                    "writes the export)", reason)
+        check_model(index.manifest, self.settings.embedding_model, self.encoder.dimension)
+        return self.encoder
 
     def warm(self) -> None:
         """Load the model, the index and the stats matcher now, so the first question is as
@@ -136,7 +173,9 @@ class QAService:
         # One query at a time is ~25% faster on one OpenMP thread than on two (fewer syncs),
         # and the other core stays free for the event loop and other questions.
         faiss.omp_set_num_threads(1)
-        self._stat_matcher(self.index)
+        index = self.index
+        self.query_encoder(index)
+        self._stat_matcher(index)
         if self.settings.model_languages:
             warm_language_identifier()
 
@@ -176,6 +215,7 @@ class QAService:
             report = build(s.corpus_dir, s.index_dir, self.encoder, s.embedding_model, progress,
                            shards=s.index_shards, engine=engine)
             fresh = load_index(s.index_dir, s.embedding_model, self.encoder.dimension)
+            self.query_encoder(fresh)  # ready before it serves
             self._index = fresh  # one reference assignment: readers see old or new, whole
             self._stale = None
             return report
@@ -196,10 +236,9 @@ class QAService:
         notes: list[str] = []
         if len(text) > MAX_QUESTION_CHARS:
             text = text[:MAX_QUESTION_CHARS]
-        limit = self.encoder.max_tokens - 2
-        enc = self.encoder.model.tokenizer(text, add_special_tokens=False,
-                                           return_offsets_mapping=True)
-        offsets = enc["offset_mapping"]
+        encoder = self.query_encoder()
+        limit = encoder.max_tokens - 2
+        offsets = encoder.offsets(text)
         if len(offsets) > limit:
             cut = offsets[limit - 1][1]
             notes.append(
@@ -282,10 +321,10 @@ class QAService:
             IndexMissingError, IndexCorruptError, ModelMismatchError: no usable index.
         """
         t0 = time.perf_counter()
-        text, notes = self.prepare(question)
         k = self.settings.top_k if k is None else k
-        if not 1 <= k <= 25:
+        if (question or "").strip() and not 1 <= k <= 25:
             raise UsageError("k must be between 1 and 25")
+        text, notes = self.prepare(question)
         cutoff = recency.parse_as_of(as_of)
         index = self.index
         ctx = self.settings.context_sentences if context is None else context
@@ -297,11 +336,11 @@ class QAService:
         present = PRESENT.search(query) is not None
         keep = recency.published_by(cutoff) if cutoff else None
         if follow is not None and follow.documents:  # earlier answer's documents as a prior
-            found = retrieve(index, self.encoder, query, (offset + k) * 3, mode=self.settings.retrieval_mode,
-                             context=ctx, keep=keep)
+            found = retrieve(index, self.query_encoder(index), query, (offset + k) * 3,
+                             mode=self.settings.retrieval_mode, context=ctx, keep=keep)
             found = replace(found, hits=followup.prefer(found.hits, follow.documents, k, offset))
         else:
-            found = retrieve(index, self.encoder, query, k * 3 if present else k, offset=offset,
+            found = retrieve(index, self.query_encoder(index), query, k * 3 if present else k, offset=offset,
                              mode=self.settings.retrieval_mode, context=ctx, keep=keep)
         if cutoff:
             found = replace(found, hits=recency.trim_reprints(found.hits, cutoff))
@@ -386,12 +425,13 @@ class QAService:
                 return np.asarray(index.embeddings[row])
             return index.stat_phrases[text]
 
-        matcher = StatMatcher.build(index.stats, vector_of, self.encoder.dimension)
+        matcher = StatMatcher.build(index.stats, vector_of, int(index.manifest.get("dimension", 0))
+                                    or index.embeddings.shape[1])
         self._matcher = (index, matcher)
         return matcher
 
     def _rank(self, index: Index, text: str) -> list[tuple[int, float]]:
-        query = self.encoder.encode_query(text)[0]
+        query = self.query_encoder(index).encode_query(text)[0]
         return self._stat_matcher(index).rank(text, query, threshold=-1.0)
 
     def _figures(self, question: str, hits: Sequence[Hit],
@@ -410,7 +450,7 @@ class QAService:
             cands = [i for i in matcher.by_sentence.get(hit.passage.text, ())
                      if answers_kind(index.stats[i], kind)]
             if cands:
-                vec = (query if query is not None else self.encoder.encode_query(question))[0]
+                vec = (query if query is not None else self.query_encoder(index).encode_query(question))[0]
                 scores = matcher.scores(question, vec, cands)
                 return (index.stats[cands[int(np.argmax(scores))]],)
         return ()
