@@ -244,12 +244,14 @@ def build(
         t1 = time.perf_counter()
         cache: dict[str, int] = {}
         if previous is not None:
-            cache = {p.text: i for i, p in enumerate(previous.passages)}
+            cache = {text: i for i, text in enumerate(previous.passage_texts())}
         embeddings = np.empty((len(passages), encoder.dimension), dtype=np.float32)
         todo = [i for i, p in enumerate(passages) if p.text not in cache]
-        for i, p in enumerate(passages):
-            if p.text in cache and previous is not None:
-                embeddings[i] = previous.embeddings[cache[p.text]]
+        if previous is not None and len(todo) < len(passages):
+            kept = np.array([i for i, p in enumerate(passages) if p.text in cache], dtype=np.int64)
+            source = np.array([cache[passages[i].text] for i in kept], dtype=np.int64)
+            order = np.argsort(source)  # read the memory-mapped rows in file order
+            embeddings[kept[order]] = previous.embeddings[source[order]]
         if todo:
             done = 0
 

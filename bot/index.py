@@ -2,7 +2,8 @@
 
 Layout of `index/`:
     CURRENT            name of the build folder in use, replaced atomically (`os.replace`)
-    build-<stamp>/     one whole build: manifest.json, documents.jsonl, passages.jsonl,
+    build-<stamp>/     one whole build: manifest.json, verified.json, passages.sqlite
+                       (`bot.passage_store`), encoder/ (ONNX export, `bot.onnx_encoder`),
                        embeddings.npy, index.faiss, bm25/, stats.json, stat_phrases.json/.npy
                        (with INDEX_SHARDS > 1: faiss/shard-NNN.faiss and bm25/shard-NNN/ instead
                        of index.faiss and bm25's matrix; `bot.shards`, docs/SCALE.md)
@@ -19,27 +20,32 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import faiss
 import numpy as np
 
-from bot.corpus import Document, Passage, Reprint, corpus_hashes
+from bot.corpus import Document, Passage, corpus_hashes
 from bot.errors import REBUILD_HINT, IndexCorruptError, IndexMissingError, ModelMismatchError
 from bot.onnx_encoder import EXPORT_DIR
+from bot.passage_store import FILE as STORE_FILE
+from bot.passage_store import DocumentStore, PassageStore, open_store, write_store
 from bot.shards import join_faiss_shards, make_faiss_shards
 from bot.sparse import SparseIndex
 from bot.stats import Stat
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 #: Stat record of the files whose hashes were checked (see `write_verified`); not in the manifest.
 VERIFIED = "verified.json"
@@ -99,10 +105,6 @@ class DocumentRecord:
         ]
 
 
-def _reprint(record: DocumentRecord, sentence: int) -> Reprint:
-    return Reprint(record.id, record.title, sentence, record.source, record.published, record.url)
-
-
 def ivf_lists(n: int) -> int:
     """IVF list count for `n` vectors: the power of two nearest 4 * sqrt(n) (FAISS's guideline)."""
     return int(2 ** round(np.log2(max(4 * np.sqrt(max(n, 1)), 1))))
@@ -155,6 +157,62 @@ def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
+class LazyList(Sequence[T]):
+    """A list read by `load()` on first use (stats: most answers never need them)."""
+
+    def __init__(self, load: Callable[[], list[T]]) -> None:
+        self._load: Callable[[], list[T]] | None = load
+        self._items: list[T] = []
+        self._lock = threading.Lock()
+
+    def _get(self) -> list[T]:
+        if self._load is not None:
+            with self._lock:
+                if self._load is not None:
+                    self._items = self._load()
+                    self._load = None
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    @overload
+    def __getitem__(self, i: int) -> T: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[T]: ...
+
+    def __getitem__(self, i: int | slice) -> T | list[T]:
+        return self._get()[i]
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._get())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == (list(other) if isinstance(other, (list, LazyList)) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class LazyMapping(Mapping[str, np.ndarray]):
+    """A mapping read by `load()` on first use (the stats' phrase vectors)."""
+
+    def __init__(self, load: Callable[[], dict[str, np.ndarray]]) -> None:
+        self._list = LazyList(lambda: [load()])
+
+    def _get(self) -> dict[str, np.ndarray]:
+        return self._list[0]
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
 @dataclass
 class Index:
     """A loaded build: search it, read its passages and documents.
@@ -166,14 +224,16 @@ class Index:
     path: Path
     manifest: dict[str, Any]
     faiss_index: faiss.Index
-    passages: list[Passage]
-    documents: dict[str, DocumentRecord]
+    #: A list in memory, or a `bot.passage_store.PassageStore` read on demand (a loaded build).
+    passages: Sequence[Passage]
+    documents: Mapping[str, DocumentRecord]
     embeddings: np.ndarray
     sparse: SparseIndex
-    stats: list[Stat]
+    #: Read from stats.json on first use in a loaded build (`Lazy`).
+    stats: Sequence[Stat]
     #: Unit vectors of the stats' counted phrases and kind glosses (texts that are not passages),
     #: computed at build time so a topic search never has to encode thousands of phrases.
-    stat_phrases: dict[str, np.ndarray] = field(default_factory=dict)
+    stat_phrases: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -190,8 +250,54 @@ class Index:
                                               min(k, self.size))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
+    def passages_of(self, ids: Sequence[int]) -> list[Passage]:
+        """The passages of `ids`, in that order (one read of the store)."""
+        if isinstance(self.passages, PassageStore):
+            return self.passages.many(ids)
+        return [self.passages[i] for i in ids]
+
+    def passage_texts(self) -> Iterator[str]:
+        """Every passage's text, in id order."""
+        if isinstance(self.passages, PassageStore):
+            yield from self.passages.texts()
+        else:
+            for p in self.passages:
+                yield p.text
+
+    def text_rows(self, texts: Iterable[str]) -> dict[str, int]:
+        """The first passage id of each of `texts` that is a passage's exact text."""
+        if isinstance(self.passages, PassageStore):
+            return self.passages.ids_of_texts(texts)
+        wanted = set(texts)
+        rows: dict[str, int] = {}
+        for i, p in enumerate(self.passages):
+            if p.text in wanted:
+                rows.setdefault(p.text, i)
+        return rows
+
+    def document_summaries(self) -> list[tuple[str, str, str | None, str | None, str | None]]:
+        """`(id, title, url, source, published)` of every document, in build order."""
+        if isinstance(self.documents, DocumentStore):
+            return self.documents.summaries()
+        return [(r.id, r.title, r.url, r.source, r.published) for r in self.documents.values()]
+
+    def passage_counts(self) -> dict[str, int]:
+        """Passages per document id, reprints (`also`) counted for their own document."""
+        if isinstance(self.passages, PassageStore):
+            return self.passages.counts_by_document()
+        counts: dict[str, int] = {}
+        for p in self.passages:
+            counts[p.document] = counts.get(p.document, 0) + 1
+            for r in p.also:
+                counts[r.document] = counts.get(r.document, 0) + 1
+        return counts
+
     def neighbours(self, passage: Passage, before: int, after: int) -> tuple[list[str], list[str]]:
         """The sentences just before and after `passage` in its document (for context)."""
+        if isinstance(self.documents, DocumentStore):
+            n = passage.sentence
+            return (self.documents.sentences(passage.document, max(1, n - before), n - 1),
+                    self.documents.sentences(passage.document, n + 1, n + after))
         record = self.documents.get(passage.document)
         if record is None:
             return [], []
@@ -218,13 +324,6 @@ class Index:
 
 def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-
-
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
-            f.write("\n")
 
 
 def new_build_folder(index_dir: Path) -> Path:
@@ -254,13 +353,7 @@ def write_build(
     was built with), the FAISS index is written as one file per shard, `faiss/shard-000.faiss`
     ..., and the ranges go into the manifest as `shards`.
     """
-    _write_jsonl(folder / "documents.jsonl", [asdict(r) for r in records])
-    _write_jsonl(
-        folder / "passages.jsonl",
-        [{"text": p.text, "document": p.document, "sentence": p.sentence, "start": p.start, "end": p.end,
-          **({"also": [[r.document, r.sentence] for r in p.also]} if p.also else {}),
-          **({"original": p.original} if p.original else {})} for p in passages],
-    )
+    write_store(folder / STORE_FILE, records, passages)
     np.save(folder / "embeddings.npy", np.ascontiguousarray(embeddings, dtype=np.float32))
     if bounds is not None and len(bounds) > 1:
         (folder / "faiss").mkdir()
@@ -391,15 +484,6 @@ def _corrupt(path: Path, what: str) -> IndexCorruptError:
     return IndexCorruptError(f"index file {path} is {what}: {REBUILD_HINT} to rebuild it")
 
 
-def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    try:
-        with path.open(encoding="utf-8") as f:
-            for line in f:
-                yield json.loads(line)
-    except (OSError, ValueError) as exc:
-        raise _corrupt(path, f"unreadable ({type(exc).__name__})") from exc
-
-
 def read_manifest(folder: Path) -> dict[str, Any]:
     """Read and sanity-check `manifest.json`. Raises IndexCorruptError."""
     path = folder / "manifest.json"
@@ -465,17 +549,10 @@ def load_index(index_dir: Path, model: str, dimension: int | None = None) -> Ind
     if bounds and [p.ntotal for p in parts] != [b - a for a, b in bounds]:
         raise _corrupt(folder / "faiss", "inconsistent with the manifest's shard ranges")
     faiss_index = join_faiss_shards(parts)
-    records = {
-        row["id"]: DocumentRecord(**{**row, "sentences": tuple(tuple(s) for s in row["sentences"]),
-                                     "quotes": tuple(tuple(q) for q in row.get("quotes", ()))})
-        for row in _read_jsonl(folder / "documents.jsonl")
-    }
-    passages = []
-    for row in _read_jsonl(folder / "passages.jsonl"):
-        doc = records[row["document"]]
-        also = tuple(_reprint(records[d], n) for d, n in row.pop("also", ()))
-        passages.append(Passage(title=doc.title, source=doc.source, url=doc.url,
-                                published=doc.published, also=also, **row))
+    try:
+        passages, records = open_store(folder / STORE_FILE)
+    except sqlite3.DatabaseError as exc:
+        raise _corrupt(folder / STORE_FILE, f"unreadable ({exc})") from exc
     emb_path = folder / "embeddings.npy"
     try:
         embeddings = np.load(emb_path, mmap_mode="r")
@@ -485,17 +562,23 @@ def load_index(index_dir: Path, model: str, dimension: int | None = None) -> Ind
     if not (faiss_index.ntotal == len(passages) == embeddings.shape[0] == n):
         raise _corrupt(faiss_path, f"inconsistent ({faiss_index.ntotal} vectors, {len(passages)} passages)")
     try:
-        sparse = SparseIndex.load(folder / "bm25")
+        sparse = SparseIndex.load(folder / "bm25", mmap=True)
     except (OSError, ValueError, KeyError) as exc:
         raise _corrupt(folder / "bm25", "unreadable") from exc
-    try:
-        stats = [Stat.from_json(row) for row in json.loads((folder / "stats.json").read_text(encoding="utf-8"))]
-    except (OSError, ValueError, TypeError, AttributeError) as exc:
-        raise _corrupt(folder / "stats.json", "unreadable") from exc
-    try:
-        phrases = json.loads((folder / "stat_phrases.json").read_text(encoding="utf-8"))
-        vectors = np.load(folder / "stat_phrases.npy")
-        stat_phrases = dict(zip(phrases, vectors, strict=True))
-    except (OSError, ValueError) as exc:
-        raise _corrupt(folder / "stat_phrases.npy", "unreadable") from exc
-    return Index(folder, manifest, faiss_index, passages, records, embeddings, sparse, stats, stat_phrases)
+
+    def stats() -> list[Stat]:
+        try:
+            return [Stat.from_json(row) for row in json.loads((folder / "stats.json").read_text(encoding="utf-8"))]
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise _corrupt(folder / "stats.json", "unreadable") from exc
+
+    def stat_phrases() -> dict[str, np.ndarray]:
+        try:
+            phrases = json.loads((folder / "stat_phrases.json").read_text(encoding="utf-8"))
+            vectors = np.load(folder / "stat_phrases.npy", mmap_mode="r")
+            return dict(zip(phrases, vectors, strict=True))
+        except (OSError, ValueError) as exc:
+            raise _corrupt(folder / "stat_phrases.npy", "unreadable") from exc
+
+    return Index(folder, manifest, faiss_index, passages, records, embeddings, sparse, LazyList(stats),
+                 LazyMapping(stat_phrases))

@@ -142,21 +142,22 @@ def retrieve_vector(
     if keep is not None:  # a filter leaves fewer candidates: look deeper
         depth = min(max(depth * 8, 400), max(index.size, 1))
     ids = rank(index, query, question, mode, depth)
+    found = dict(zip(ids, index.passages_of(ids), strict=True))  # one read of the passage store
     if keep is not None:
-        ids = [i for i in ids if keep(index.passages[i])]
+        ids = [i for i in ids if keep(found[i])]
     cosines = index.embeddings[ids] @ query[0] if ids else np.empty(0, dtype=np.float32)
     kept: list[int] = []
     kept_scores: list[float] = []
     kept_words: list[frozenset[str]] = []
     for pid, score in zip(ids, cosines.tolist(), strict=True):
-        text = index.passages[pid].text
+        text = found[pid].text
         words = _words(text)
         if kept:
             sims = (index.embeddings[kept] @ index.embeddings[pid]).tolist()
             # Close in meaning or in words, and saying the same thing (`same_statement`): a
             # changed number, a negation or another actor is never hidden as a duplicate.
             if any((sim >= NEAR_DUPLICATE or near_duplicate(words, w))
-                   and same_statement(text, index.passages[j].text)
+                   and same_statement(text, found[j].text)
                    for j, sim, w in zip(kept, sims, kept_words, strict=True)):
                 continue
         kept.append(pid)
@@ -168,7 +169,7 @@ def retrieve_vector(
     for r, (pid, score) in enumerate(zip(kept, kept_scores, strict=True), start=1):
         if r <= offset:
             continue
-        passage = index.passages[pid]
+        passage = found[pid]
         before, after = index.neighbours(passage, context, context) if context else ([], [])
         hits.append(Hit(pid, passage, score, r, tuple(before), tuple(after)))
     best = float(np.max(cosines)) if len(cosines) else -1.0

@@ -33,7 +33,7 @@ from bot.ingest import AddReport, add_urls
 from bot.language import detect, language_name
 from bot.language import warm as warm_language_identifier
 from bot.retrieve import Hit, retrieve
-from bot.stats import Stat, StatMatcher, answers_kind, question_kind
+from bot.stats import Stat, StatMatcher, answers_kind, question_kind, stat_texts
 
 log = logging.getLogger(__name__)
 
@@ -363,16 +363,9 @@ class QAService:
     def sources(self) -> tuple[list[SourceInfo], str]:
         """The indexed documents with their passage counts, and the build time (ISO 8601, UTC)."""
         index = self.index
-        counts: dict[str, int] = {}
-        for p in index.passages:
-            counts[p.document] = counts.get(p.document, 0) + 1
-        for p in index.passages:
-            for r in p.also:
-                counts[r.document] = counts.get(r.document, 0) + 1
-        docs = [
-            SourceInfo(r.id, r.title, counts.get(r.id, 0), r.url, r.source, r.published)
-            for r in index.documents.values()
-        ]
+        counts = index.passage_counts()
+        docs = [SourceInfo(d, title, counts.get(d, 0), url, source, published)
+                for d, title, url, source, published in index.document_summaries()]
         return docs, str(index.manifest.get("built_at", "unknown"))
 
     def stats(self, topic: str | None = None) -> list[Stat]:
@@ -417,7 +410,7 @@ class QAService:
         cached = self._matcher
         if cached is not None and cached[0] is index:
             return cached[1]
-        rows = {p.text: i for i, p in enumerate(index.passages)}
+        rows = index.text_rows(t for s in index.stats for t in stat_texts(s))
 
         def vector_of(text: str) -> np.ndarray:
             row = rows.get(text)

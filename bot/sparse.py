@@ -91,13 +91,15 @@ class SparseIndex:
         self.tokenizer.save_vocab(str(folder))
 
     @classmethod
-    def load(cls, folder: Path) -> SparseIndex:
-        """Read an index written by `save`. Raises OSError/ValueError on missing or bad files."""
+    def load(cls, folder: Path, mmap: bool = False) -> SparseIndex:
+        """Read an index written by `save`; with `mmap`, the score matrices are memory-mapped
+        (read from disk on demand, shared with the page cache) instead of loaded into memory.
+        Raises OSError/ValueError on missing or bad files."""
         shards = sorted(folder.glob("shard-*"))
         if shards:
-            retrievers = [bm25s.BM25.load(str(shard)) for shard in shards]
+            retrievers = [bm25s.BM25.load(str(shard), mmap=mmap) for shard in shards]
         else:
-            retrievers = [bm25s.BM25.load(str(folder))]
+            retrievers = [bm25s.BM25.load(str(folder), mmap=mmap)]
         tokenizer = _tokenizer()
         tokenizer.load_vocab(str(folder))
         return cls(retrievers, tokenizer)

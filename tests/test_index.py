@@ -164,7 +164,7 @@ def test_cli_reports_a_corrupt_index_in_one_line_without_traceback(seed_corpus: 
     service.rebuild()
     folder = current_build(service.settings.index_dir)
     assert folder is not None
-    (folder / "passages.jsonl").write_text('{"text": "cut', encoding="utf-8")
+    (folder / "passages.sqlite").write_text('{"text": "cut', encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "Who leads?", "--corpus", str(seed_corpus),
          "--index", str(service.settings.index_dir)],
@@ -173,8 +173,8 @@ def test_cli_reports_a_corrupt_index_in_one_line_without_traceback(seed_corpus: 
     )
     assert proc.returncode == 1
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    expected = json.loads((folder / "manifest.json").read_text())["sizes"]["passages.jsonl"]
-    assert lines == [f"error: index file {folder / 'passages.jsonl'} is truncated or altered "
+    expected = json.loads((folder / "manifest.json").read_text())["sizes"]["passages.sqlite"]
+    assert lines == [f"error: index file {folder / 'passages.sqlite'} is truncated or altered "
                      f"(13 bytes, expected {expected}): run `python -m bot build` to rebuild it"]
     assert "Traceback" not in proc.stderr
 
