@@ -5,7 +5,8 @@ Every timing is printed with its ratio to a floor measured in the same run:
 - answer latency (retrieve + compose, model loaded) vs one query encode + one FAISS search.
 - the build on Ray (2 workers) vs the local build of the same articles (`--ray-articles`);
 - sharded search (1, 4, 16 shards) vs one index: p50 and exact agreement (benchmarks/distributed.py).
-Run parts with `--parts build,latency,cold,backends,peer,scale,ray,shards`; `--articles N` limits BBC.
+Run parts with `--parts build,latency,cold,backends,peer,scale,ray,shards,million`; `--articles N`
+limits BBC; `million` is `benchmarks/million.py` (a 1M-passage index through the product, long).
 Everything is written under a temporary folder; the corpus is read from ../shared/data.
 """
 
@@ -35,7 +36,7 @@ from bot.index import load_index  # noqa: E402
 from bot.service import QAService  # noqa: E402
 from evaluation import data as eval_data  # noqa: E402
 
-PARTS = ("build", "latency", "cold", "backends", "peer", "scale", "ray", "shards")
+PARTS = ("build", "latency", "cold", "backends", "peer", "scale", "ray", "shards", "million")
 
 
 def pct(times: list[float], q: float) -> float:
@@ -47,15 +48,8 @@ def line(name: str, value: str, floor: str = "", ratio: str = "", goal: str = ""
 
 
 def best_batch(encoder: Encoder, texts: list[str]) -> int:
-    """The batch size with the fastest bare encode of a 500-sentence sample."""
-    sample = random.Random(0).sample(texts, min(500, len(texts)))
-    best, best_t = 32, float("inf")
-    for batch in (16, 32, 64):
-        t = time.perf_counter()
-        encoder.model.encode(sample, batch_size=batch, normalize_embeddings=True)
-        if (dt := time.perf_counter() - t) < best_t:
-            best, best_t = batch, dt
-    return best
+    """The floor's batch: 32 (the issue's definition of a bare torch fp32 encode)."""
+    return 32
 
 
 def bench_build(corpus: Path, index_dir: Path, encoder: Encoder, model: str, out: list[str]) -> list[str]:
@@ -67,7 +61,7 @@ def bench_build(corpus: Path, index_dir: Path, encoder: Encoder, model: str, out
     floor = len(texts) / (time.perf_counter() - t)
     ours = report.passages / report.seconds
     out.append(line(f"build passages/s ({report.passages:,} passages)", f"{ours:.0f}",
-                    f"{floor:.0f} (b={batch})", f"{ours / floor:.2f}", "goal >= 0.90"))
+                    f"{floor:.0f} (b={batch})", f"{ours / floor:.2f}", "goal >= 1.5x bare torch encode"))
     again = build(corpus, index_dir, encoder, model)
     out.append(line("rebuild, nothing changed (s)", f"{again.seconds:.2f}", f"{report.seconds:.1f}",
                     f"{report.seconds / again.seconds:.0f}x", "goal >= 20x faster"))
@@ -95,14 +89,16 @@ def bench_latency(settings: Settings, encoder: Encoder, qs: list[str], out: list
         service.ask(q)
         ours.append(time.perf_counter() - t)
         t = time.perf_counter()
-        v = encoder.model.encode([q], normalize_embeddings=True)
+        v = encoder.model.encode([q], normalize_embeddings=True)  # torch, as the floor is defined
         index.faiss_index.search(np.asarray(v, dtype=np.float32), settings.top_k)
         floor.append(time.perf_counter() - t)
         vecs.append(v[0])
     for name, q in (("p50", 50), ("p99", 99)):
         out.append(line(f"answer latency {name} (ms, {len(qs)} q)", f"{pct(ours, q):.1f}",
                         f"{pct(floor, q):.1f}", f"{pct(ours, q) / pct(floor, q):.2f}",
-                        "goal p50 <= 1.2x" if name == "p50" else ""))
+                        "goal p50 <= 1.0x" if name == "p50" else f"p99/p50 {pct(ours, 99) / pct(ours, 50):.2f}, "
+                        "goal <= 2"))
+    out.append(line("question encoder in the bot's path", type(service.query_encoder()).__name__))
     return np.asarray(vecs, dtype=np.float32)
 
 
@@ -111,13 +107,17 @@ def bench_cold(corpus: Path, index_dir: Path, out: list[str]) -> None:
             "sys.argv[2], '--index', sys.argv[3]]); print('MAXRSS', resource.getrusage("
             "resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code, "Who won the Australian Open?", str(corpus),
-                           str(index_dir)], capture_output=True, text=True, env=env, check=True)
-    seconds = time.perf_counter() - t
-    rss = int(proc.stderr.split("MAXRSS")[-1].split()[0]) / 1024
-    out.append(line("cold start to first answer (s)", f"{seconds:.1f}", "", "", "python -m bot ask"))
-    out.append(line("peak memory, BBC index loaded (MiB)", f"{rss:.0f}", "", "", "max RSS of that process"))
+    runs, rsss = [], []
+    for _ in range(5):
+        t = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", code, "Who won the Australian Open?", str(corpus),
+                               str(index_dir)], capture_output=True, text=True, env=env, check=True)
+        runs.append(time.perf_counter() - t)
+        rsss.append(int(proc.stderr.split("MAXRSS")[-1].split()[0]) / 1024)
+    out.append(line("cold start to first answer (s, median of 5)", f"{float(np.median(runs)):.2f}", "", "",
+                    "python -m bot ask; goal <= 1.5 s"))
+    out.append(line("peak memory, BBC index loaded (MiB)", f"{max(rsss):.0f}", "", "",
+                    "max RSS of that process; goal <= 450"))
 
 
 def bench_backends(settings: Settings, texts: list[str], qs: list[str], out: list[str]) -> None:
@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--articles", type=int, default=0, help="use only the first N BBC articles (0: all)")
     p.add_argument("--peer-sentences", type=int, default=10_000, help="sentences for the txtai comparison")
     p.add_argument("--scale-n", type=int, default=1_000_000, help="synthetic index size")
+    p.add_argument("--million-n", type=int, default=1_000_000, help="passages of the product-built index")
     p.add_argument("--hnsw-1m", action="store_true", help="also build HNSW at scale-n (slow: ~13 min)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: library default)")
     p.add_argument("--ray-articles", type=int, default=150, help="BBC articles built locally and on Ray")
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         texts: list[str] = []
         if args.index:
             texts = [p.text for p in load_index(settings.index_dir, settings.embedding_model).passages]
-        elif parts & {"build", "latency", "cold", "backends", "peer", "scale", "shards"}:
+        elif parts & {"build", "latency", "cold", "backends", "peer", "scale", "shards", "million"}:
             texts = bench_build(corpus, settings.index_dir, encoder, settings.embedding_model, out)
         shown = _show(out, 0)
         qvecs = None
@@ -279,6 +280,14 @@ def main(argv: list[str] | None = None) -> int:
                 rec = "-" if r["recall@10"] is None else f"{r['recall@10']:.3f}"
                 out.append(f"{r['set']:<24} {r['n']:>9,} {r['index']:<28} {r['build_s']:>8.1f} "
                            f"{r['p50_ms']:>7.2f} {rec:>9}")
+        shown = _show(out, shown)
+        if "million" in parts:
+            from benchmarks.million import lines as million_lines
+            from benchmarks.million import run as run_million
+
+            result = run_million(settings.index_dir, args.million_n, qs)
+            extra["million"] = result
+            out.extend(line(*row) for row in million_lines(result))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\n" + "\n".join(out))

@@ -85,8 +85,11 @@ TIE_DECIMALS = 6
 
 def _stable(index: Index, ranking: Ranking) -> list[int]:
     """Ids by score, best first; equal scores by document, then sentence (never by build order)."""
+    ids = [i for i, _ in ranking]
+    found = dict(zip(ids, index.passages_of(ids), strict=True))  # one read of the passage store
+
     def key(item: tuple[int, float]) -> tuple[float, str, int]:
-        p = index.passages[item[0]]
+        p = found[item[0]]
         return (-round(item[1], TIE_DECIMALS), p.document, p.sentence)
 
     return [i for i, _ in sorted(ranking, key=key)]
