@@ -248,10 +248,10 @@ def build(
         embeddings = np.empty((len(passages), encoder.dimension), dtype=np.float32)
         todo = [i for i, p in enumerate(passages) if p.text not in cache]
         if previous is not None and len(todo) < len(passages):
-            kept = np.array([i for i, p in enumerate(passages) if p.text in cache], dtype=np.int64)
-            source = np.array([cache[passages[i].text] for i in kept], dtype=np.int64)
+            rows = np.array([i for i, p in enumerate(passages) if p.text in cache], dtype=np.int64)
+            source = np.array([cache[passages[i].text] for i in rows], dtype=np.int64)
             order = np.argsort(source)  # read the memory-mapped rows in file order
-            embeddings[kept[order]] = previous.embeddings[source[order]]
+            embeddings[rows[order]] = previous.embeddings[source[order]]
         if todo:
             done = 0
 
