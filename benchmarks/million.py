@@ -107,7 +107,7 @@ def pair_corpus(texts: list[str], emb: np.ndarray, n: int, folder: Path, seed: i
 
 
 SERVE = r"""
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 t0 = time.perf_counter()
 from bot.config import Settings
@@ -130,7 +130,8 @@ for q in qs:
     dense.append([i for i, _ in index.search(v, 10)])
 print(json.dumps({"load_s": load, "p50_ms": 1000 * float(np.percentile(times, 50)),
                   "p99_ms": 1000 * float(np.percentile(times, 99)),
-                  "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "maxrss_mib": int([l.split()[1] for l in open("/proc/self/status")
+                                     if l.startswith("VmHWM")][0]) / 1024,
                   "dense": dense, "vecs": np.asarray(vecs).tolist(), "onnx": type(qe).__name__}))
 """
 
