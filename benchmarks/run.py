@@ -125,7 +125,7 @@ def bench_cold(corpus: Path, index_dir: Path, out: list[str]) -> None:
             print(proc.stderr.strip().splitlines()[0], file=sys.stderr)
     out.append(line("cold start to first answer (s, median of 5)", f"{float(np.median(runs)):.2f}", "", "",
                     "python -m bot ask; goal <= 1.5 s"))
-    out.append(line("peak memory, BBC index loaded (MiB)", f"{max(rsss):.0f}", "", "",
+    out.append(line("peak memory serving the index (MiB)", f"{max(rsss):.0f}", "", "",
                     "max RSS of that process; goal <= 450"))
 
 
