@@ -301,3 +301,44 @@ def metrics(outcomes: Sequence[Outcome]) -> dict[str, float]:
     for name in FIGURE_OUTCOMES:
         m[f"fig {name}"] = float(sum(o.figure == name for o in outcomes))
     return m
+
+
+def outcome_json(o: Outcome) -> dict[str, object]:
+    """One outcome as a JSON object (for `python -m evaluation.casual`)."""
+    q = o.question
+    return {"qid": q.qid, "split": q.split, "mode": o.mode, "question": q.question, "document": q.document,
+            "answer": q.answer, "kind": q.kind, "rank": o.rank, "covered": o.covered,
+            "figure_expected": q.figure, "figure_shown": o.shown, "figure": o.figure}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m evaluation.casual [--sample] [--mode M]...`: one JSON line per question and
+    mode (rank, covered, figure outcome) on stdout, to see which questions miss."""
+    import argparse
+    import sys
+
+    from bot.config import Settings
+    from bot.embed import Encoder
+    from evaluation.data import BBC_NEWS
+    from evaluation.vector_cache import CachedEncoder
+
+    p = argparse.ArgumentParser(prog="python -m evaluation.casual", description=main.__doc__)
+    p.add_argument("--sample", action="store_true", help="the CI sample instead of the whole set")
+    p.add_argument("--mode", action="append", help="dense, bm25, hybrid or default (repeatable; default: default)")
+    p.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "newsqa-eval-cache"))
+    args = p.parse_args(argv)
+    s = Settings()
+    encoder = CachedEncoder(Encoder(s.model_name_or_path, s.embedding_backend, s.embedding_batch_size),
+                            Path(args.cache))
+    questions = load()
+    files = None
+    if args.sample:
+        questions = sample(questions)
+        files = corpus_files(BBC_NEWS, questions, SAMPLE_STRIDE)
+    for o in evaluate(questions, encoder, args.mode or ["default"], BBC_NEWS, files):
+        sys.stdout.write(json.dumps(outcome_json(o), ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
