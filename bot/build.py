@@ -31,8 +31,10 @@ from bot.errors import (
 from bot.index import (
     METRIC,
     DocumentRecord,
+    EmptySparseIndex,
     Index,
     build_lock,
+    heal,
     load_index,
     new_build_folder,
     publish,
@@ -112,6 +114,12 @@ class LocalEngine:
         return extract_stats(passages)
 
 
+def corpus_missing(corpus_dir: Path) -> str:
+    """The one-line error for a corpus folder that does not exist, naming the setting."""
+    return (f"CORPUS_DIR {corpus_dir} does not exist: create it and add .txt, .md or .html articles, "
+            "or set CORPUS_DIR to the folder that holds them")
+
+
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for pkg in ("sentence-transformers", "torch", "faiss-cpu", "bm25s", "syntok", "transformers", "onnx",
@@ -123,10 +131,17 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _previous(index_dir: Path, model: str, dimension: int) -> Index | None:
+def _previous(index_dir: Path, model: str, dimension: int, notes: list[str]) -> Index | None:
+    """The current build, for reuse; an unusable one is set aside (named in `notes`) and the
+    newest good earlier build is used instead."""
     try:
         return load_index(index_dir, model, dimension)
-    except (IndexMissingError, IndexCorruptError, ModelMismatchError) as exc:
+    except IndexCorruptError as exc:
+        index, warning = heal(index_dir, model, dimension, exc)
+        log.warning("%s", warning)
+        notes.append(warning)
+        return index
+    except (IndexMissingError, ModelMismatchError) as exc:
         log.info("not reusing the previous index: %s", exc)
         return None
 
@@ -201,7 +216,7 @@ def build(
 
     Raises:
         ReindexInProgressError: another build holds the lock on `index_dir`.
-        EmptyCorpusError: `corpus_dir` does not exist or holds no readable article.
+        EmptyCorpusError: `corpus_dir` does not exist (an empty folder is a valid, empty index).
     """
     t0 = time.perf_counter()
     engine = engine if engine is not None else LocalEngine(encoder)
@@ -210,17 +225,17 @@ def build(
             raise ReindexInProgressError("a rebuild is already running; try again when it is done")
         remove_stale_temporaries(index_dir)
         timings: dict[str, float] = {}
-        previous = _previous(index_dir, model_name, encoder.dimension)
+        healing: list[str] = []
+        previous = _previous(index_dir, model_name, encoder.dimension, healing)
 
         # 1. Read and segment, reusing the sentences of unchanged documents.
         if not corpus_dir.is_dir():
-            raise EmptyCorpusError(f"corpus folder {corpus_dir} does not exist: create it and add .txt or .md "
-                                   "articles (set CORPUS_DIR to use another folder)")
+            raise EmptyCorpusError(corpus_missing(corpus_dir))
         loaded = load_corpus(corpus_dir)
-        if not loaded.documents:
+        loaded.notes[:0] = healing
+        if not loaded.documents:  # a valid, empty index: answers say no articles are indexed
             found = f" ({len(loaded.skipped)} unreadable files skipped)" if loaded.skipped else ""
-            raise EmptyCorpusError(f"no articles to index in {corpus_dir}{found}: add .txt or .md files; "
-                                   "the current index, if any, keeps serving")
+            loaded.notes.append(f"no articles in {corpus_dir}{found}: the index is empty")
         records: list[DocumentRecord] = []
         # Sentences are reused only when cut by the same rules (and the same model's length).
         same_segmenter = previous is not None and previous.manifest.get("segmenter") == SEGMENTER_VERSION
@@ -267,7 +282,7 @@ def build(
         # 3. Sparse index and stats, then write and swap.
         t2 = time.perf_counter()
         bounds = shard_bounds(len(passages), shards)
-        sparse = SparseIndex.build([p.text for p in passages], bounds)
+        sparse = SparseIndex.build([p.text for p in passages], bounds) if passages else EmptySparseIndex()
         stats = engine.extract_stats(all_passages)  # duplicates too: every document stating a figure is cited
         stat_json = [s.to_json() for s in stats]
         phrases = _stat_phrase_vectors(stats, {p.text for p in passages}, previous, encoder)

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from bot.answer import render_text
 from bot.config import Settings
-from bot.errors import BotError, UsageError
+from bot.errors import BotError, IndexCorruptError, ModelMismatchError, UsageError
 
 log = logging.getLogger("bot")
 
@@ -92,10 +92,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
     service = _service(args)
     as_of = getattr(args, "as_of", None)
     if args.question is not None:
-        answer = service.ask(args.question, k=args.k, context=args.context, as_of=as_of)
+        try:
+            answer = service.ask(args.question, k=args.k, context=args.context, as_of=as_of)
+        except (IndexCorruptError, ModelMismatchError):
+            _heal(service)
+            answer = service.ask(args.question, k=args.k, context=args.context, as_of=as_of)
         print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else render_text(answer, _bold()))
+        service.wait_for_healing()
         return 0
-    service.warm()  # load once, before the first question, so its `seconds` is the answer's alone
+    try:
+        service.warm()  # load once, before the first question, so its `seconds` is the answer's alone
+    except (IndexCorruptError, ModelMismatchError):
+        _heal(service)
     status = 0
     for line in sys.stdin:
         question = line.rstrip("\r\n")
@@ -152,6 +160,13 @@ def _batch_line(line: str) -> tuple[str, list[str]]:
     if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
         raise UsageError('"context" must be a list of earlier questions (strings), oldest first')
     return question, [c for c in context if c.strip()]
+
+
+def _heal(service) -> None:  # type: ignore[no-untyped-def]
+    """Set an unusable index aside and serve the previous good build (or rebuild first); say so."""
+    service.ensure_index(build_missing=False)
+    for notice in service.notices:
+        print(f"warning: {notice}", file=sys.stderr)
 
 
 def _emit_error(args: argparse.Namespace, question: str, exc: Exception) -> None:
@@ -314,6 +329,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - last resort at the edge: one line, then the log
-        log.debug("unexpected error", exc_info=True)
-        print(f"error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        # -v shows the traceback (INFO and above are shown with -v); without it, one line.
+        if args.verbose:
+            log.error("unexpected error", exc_info=True)
+            print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        else:
+            print(f"error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
         return 1

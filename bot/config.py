@@ -2,6 +2,10 @@
 
 Build it once in `main()` (never at import) with `Settings()` and pass it down; tests
 construct `Settings(corpus_dir=..., index_dir=...)` directly and need no token.
+
+Precedence, on purpose: command-line options (`--corpus`, `--index`) win, then environment
+variables, then `.env` in the working folder, then the defaults here. The environment wins over
+`.env` so a deployment (systemd, Docker, CI) can override a checked-out file without editing it.
 """
 
 from __future__ import annotations
@@ -100,6 +104,25 @@ class Settings(BaseSettings):
             raise ValueError(f"DATA_DIR ({self.data_dir}) must not be inside INDEX_DIR ({self.index_dir}): "
                              "a rebuild replaces the index folder's contents")
         return self
+
+    @field_validator("retrieval_mode")
+    @classmethod
+    def _known_mode(cls, value: str) -> str:
+        """Checked at start: a typo would otherwise fail at the first question."""
+        from bot.retrieve import MODES
+
+        if value not in MODES:
+            raise ValueError(f"unknown retrieval mode; use one of {', '.join(MODES)}")
+        return value
+
+    @field_validator("embedding_backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        from bot.embed import BACKENDS
+
+        if value not in BACKENDS:
+            raise ValueError(f"unknown embedding backend; use one of {', '.join(BACKENDS)}")
+        return value
 
     @field_validator("model_languages", mode="before")
     @classmethod

@@ -140,6 +140,8 @@ def chat(service: Any, stdin: IO[str] | None = None, stdout: IO[str] | None = No
         close()
     if built is not None:
         print(f"Built the index: {built.summary()}", file=stdout)
+    for notice in service.notices:
+        print(f"⚠ {notice}", file=stdout)
     docs = len(service.index.documents)
     print(f"Ask about the {docs} article(s) in {service.corpus_dir}/ ('/help' for commands, "
           "'quit' to leave).", file=stdout)

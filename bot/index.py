@@ -319,6 +319,29 @@ class Index:
         return out
 
 
+class EmptySparseIndex(SparseIndex):
+    """The BM25 side of an index with no passages (an empty corpus): finds nothing.
+
+    bm25s cannot index zero documents, so an empty build writes only a marker file.
+    """
+
+    MARKER = "EMPTY"
+
+    def __init__(self) -> None:
+        self.retrievers = []
+        self.offsets = [0]
+
+    def search(self, question: str, k: int) -> list[tuple[int, float]]:
+        return []
+
+    def query_weight(self, question: str) -> float:
+        return 1.0
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / self.MARKER).write_text("no passages\n", encoding="utf-8")
+
+
 # ---------------------------------------------------------------------------------- writing
 
 
@@ -480,6 +503,52 @@ def current_build(index_dir: Path) -> Path | None:
     return index_dir / name if name else None
 
 
+#: Prefix of a build folder set aside as unusable (kept for inspection, never served or removed).
+BROKEN = "broken-"
+
+
+def point_current(index_dir: Path, folder: Path | None) -> None:
+    """Name `folder` in `CURRENT` atomically (or remove `CURRENT` when None)."""
+    if folder is None:
+        (index_dir / CURRENT).unlink(missing_ok=True)
+        return
+    pointer = index_dir / f".{CURRENT}.tmp"
+    pointer.write_text(folder.name + "\n", encoding="utf-8")
+    os.replace(pointer, index_dir / CURRENT)
+
+
+def set_aside(folder: Path) -> Path:
+    """Rename an unusable build folder to `broken-<name>` (kept for inspection); returns the new path."""
+    target = folder.with_name(BROKEN + folder.name)
+    if target.exists():
+        shutil.rmtree(target, ignore_errors=True)
+    os.replace(folder, target)
+    return target
+
+
+def heal(index_dir: Path, model: str, dimension: int | None, error: IndexCorruptError) -> tuple[Index | None, str]:
+    """Set the unusable current build aside and serve the newest earlier build that loads.
+
+    Returns `(index or None, one-line warning)`: the index now named in `CURRENT`, or None when
+    no good build is left (then `CURRENT` is removed and a rebuild must run first).
+    """
+    broken = current_build(index_dir)
+    aside = set_aside(broken) if broken is not None and broken.is_dir() else None
+    what = f"the index was unusable ({error})" + (f"; set it aside as {aside}" if aside else "")
+    candidates = sorted((p for p in index_dir.glob("build-*") if p.is_dir()), key=lambda p: p.name, reverse=True)
+    for folder in candidates:
+        try:
+            point_current(index_dir, folder)
+            index = load_index(index_dir, model, dimension)
+        except (IndexCorruptError, ModelMismatchError, IndexMissingError) as exc:
+            log.warning("earlier build %s is not usable either: %s", folder, exc)
+            set_aside(folder)
+            continue
+        return index, f"{what}; answering from the previous build {folder.name} while the index is rebuilt"
+    point_current(index_dir, None)
+    return None, f"{what}; no earlier build is usable, so the index is rebuilt first"
+
+
 def _corrupt(path: Path, what: str) -> IndexCorruptError:
     return IndexCorruptError(f"index file {path} is {what}: {REBUILD_HINT} to rebuild it")
 
@@ -562,7 +631,7 @@ def load_index(index_dir: Path, model: str, dimension: int | None = None) -> Ind
     if not (faiss_index.ntotal == len(passages) == embeddings.shape[0] == n):
         raise _corrupt(faiss_path, f"inconsistent ({faiss_index.ntotal} vectors, {len(passages)} passages)")
     try:
-        sparse = SparseIndex.load(folder / "bm25", mmap=True)
+        sparse = EmptySparseIndex() if n == 0 else SparseIndex.load(folder / "bm25", mmap=True)
     except (OSError, ValueError, KeyError) as exc:
         raise _corrupt(folder / "bm25", "unreadable") from exc
 

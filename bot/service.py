@@ -21,14 +21,22 @@ import numpy as np
 
 from bot import followup, recency
 from bot.answer import Answer, compose
-from bot.build import BuildEngine, BuildReport, Progress, build
+from bot.build import BuildEngine, BuildReport, Progress, build, corpus_missing
 from bot.config import Settings
 from bot.corpus import iter_corpus_files, normalise
 from bot.embed import Encoder, QueryEncoder, check_model_folder
-from bot.errors import IndexMissingError, ModelLoadError, ReindexInProgressError, UnsupportedLanguageError, UsageError
+from bot.errors import (
+    IndexCorruptError,
+    IndexMissingError,
+    ModelLoadError,
+    ModelMismatchError,
+    ReindexInProgressError,
+    UnsupportedLanguageError,
+    UsageError,
+)
 from bot.feeds import FeedRound, FeedStore, poll_feeds
 from bot.fetch import Fetcher
-from bot.index import Index, Verifier, check_model, load_index
+from bot.index import Index, Verifier, check_model, heal, load_index
 from bot.ingest import AddReport, add_urls
 from bot.language import detect, language_name
 from bot.language import warm as warm_language_identifier
@@ -45,6 +53,9 @@ _MENTIONS = re.compile(r"<@[!&]?\d+>|<#\d+>|@everyone\b|@here\b")
 _HAS_WORD = re.compile(r"[^\W_]")
 USAGE_HINT = ("there is nothing to search for in that: ask a question in words about the news "
               "articles, e.g. \"How many troops were deployed?\"")
+
+NO_ARTICLES = ("no articles are indexed: add .txt, .md or .html files to {corpus} (CORPUS_DIR) "
+               "and run `python -m bot build`")
 
 #: How often (seconds) answers look at the corpus folder for changes since the build.
 STALE_CHECK_SECONDS = 2.0
@@ -97,6 +108,9 @@ class QAService:
         self._stale_at = 0.0
         self._matcher: tuple[Index, StatMatcher] | None = None
         self._query: tuple[Index, QueryEncoder] | None = None
+        self._healing: threading.Thread | None = None
+        #: One-line warnings about what start-up healed (an index set aside, a model change).
+        self.notices: list[str] = []
 
     # -------------------------------------------------------------------- components
 
@@ -179,16 +193,63 @@ class QAService:
         if self.settings.model_languages:
             warm_language_identifier()
 
-    def ensure_index(self, progress: Progress | None = None) -> BuildReport | None:
-        """Load the index (and warm up), building it first when there is none. Returns the build
-        report if it built one."""
+    def ensure_index(self, progress: Progress | None = None, build_missing: bool = True) -> BuildReport | None:
+        """Load the index (and warm up) at start, healing what cannot be used. Returns the build
+        report if it built one first.
+
+        No index: it is built first. An index of another model (EMBEDDING_MODEL changed): it is
+        rebuilt first for the configured model. An unusable one (truncated, altered): it is set
+        aside as `broken-<build>` and the newest good earlier build serves while a rebuild runs
+        in the background (`wait_for_healing`); with no good build left it is rebuilt first.
+        Each case logs one warning line, kept in `notices`.
+
+        Raises:
+            IndexMissingError: no index and not `build_missing` (`ask` says to run `build`).
+            EmptyCorpusError: a build is needed and CORPUS_DIR does not exist.
+            ModelLoadError: the model cannot be loaded.
+        """
+        s = self.settings
+        log.info("corpus %s, index %s, model %s (%s backend)", s.corpus_dir.resolve(), s.index_dir.resolve(),
+                 s.embedding_model, s.embedding_backend)
         try:
             self.warm()
             return None
         except IndexMissingError:
+            if not build_missing:
+                raise
             report = self.rebuild(progress)
-            self.warm()
-            return report
+        except ModelMismatchError as exc:
+            self._notice(f"{exc}; rebuilding the index for {s.embedding_model!r} now")
+            report = self.rebuild(progress)
+        except IndexCorruptError as exc:
+            index, warning = heal(s.index_dir, s.embedding_model, None, exc)
+            self._notice(warning)
+            if index is None:
+                report = self.rebuild(progress)
+            else:
+                self._index = index
+                self._healing = threading.Thread(target=self._heal_rebuild, name="heal-rebuild", daemon=True)
+                self._healing.start()
+                self.warm()
+                return None
+        self.warm()
+        return report
+
+    def _notice(self, text: str) -> None:
+        log.warning("%s", text)
+        self.notices.append(text)
+
+    def _heal_rebuild(self) -> None:
+        try:
+            report = self.rebuild(wait=True)
+            log.warning("the index was rebuilt: %s", report.summary())
+        except Exception:  # the old build keeps serving; the next start or /reindex retries
+            log.exception("rebuilding the set-aside index failed")
+
+    def wait_for_healing(self, timeout: float | None = None) -> None:
+        """Wait for a background rebuild started by `ensure_index`, if any."""
+        if self._healing is not None:
+            self._healing.join(timeout)
 
     @property
     def reindexing(self) -> bool:
@@ -277,6 +338,8 @@ class QAService:
         size or modification time changed.
         """
         corpus = self.settings.corpus_dir
+        if not corpus.is_dir():
+            return (f"{corpus_missing(corpus)} (answers come from the last build)",)
         now = time.monotonic()
         cached = self._stale
         if cached is not None and cached[0][-1] == str(index.path) and now - self._stale_at < STALE_CHECK_SECONDS:
@@ -353,8 +416,13 @@ class QAService:
             notes = (*notes, f"answering from articles published on or before {cutoff}")
         if follow is not None:
             notes = (*notes, f"read as a follow-up to “{follow.context[-1]}”")
+        warnings = self.stale_warnings(index)
+        if index.size == 0:
+            warnings = (NO_ARTICLES.format(corpus=self.settings.corpus_dir), *warnings)
+        if self._healing is not None and self._healing.is_alive():
+            warnings = (*self.notices, *warnings)
         answer = compose(text, found.hits, found.best_score, self.settings.score_threshold,
-                         warnings=self.stale_warnings(index), notes=notes, figures=figures,
+                         warnings=warnings, notes=notes, figures=figures,
                          offset=offset)
         if follow is not None:
             answer = replace(answer, context=follow.context, query=follow.query)

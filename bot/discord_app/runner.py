@@ -76,6 +76,9 @@ def run_bot(settings: Settings) -> int:
     except BotError as exc:
         return _fail(str(exc))
     except (discord.HTTPException, OSError) as exc:
-        log.debug("start-up failed", exc_info=True)
+        log.info("start-up failed", exc_info=True)  # shown: the bot logs at INFO
         return _fail(f"could not connect to Discord: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # the Discord edge's last resort: the traceback to the log, one line out
+        log.error("the bot stopped on an unexpected error", exc_info=True)
+        return _fail(f"unexpected error: {type(exc).__name__}: {exc} (the traceback is in the log above)")
     return 0
