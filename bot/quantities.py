@@ -51,6 +51,8 @@ _WORD_SCALED = re.compile(
     r"\b(half a|a|one|two|three|four|five|six|seven|eight|nine|ten|twenty)\s+"
     r"(thousand|million|billion|trillion)\b",
     re.I)
+_WORD_RANGE_START = re.compile(
+    r"\b(between\s+)?(a|one|two|three|four|five|six|seven|eight|nine|ten|twenty)\s+(and|to|or|-)\s+$", re.I)
 _VAGUE = re.compile(
     r"\b((?:several\s+|many\s+)?(?:tens|hundreds)\s+of\s+(?:thousands|millions)|(?:several\s+)?"
     r"(?:dozens|scores|hundreds|thousands|millions|billions))\s+of\b", re.I)
@@ -91,7 +93,21 @@ _QUALIFIER = re.compile(r"\b(" + "|".join(sorted(set(QUALIFIERS), key=len, rever
 #: After the digits: ages, clock times, "10 years ago", ordinals.
 _NOT_A_FIGURE = re.compile(r"(?:-year-old|\s?(?:am|pm|GMT|BST)\b|[:.]\d|\s+ago\b|\s+\w+\s+ago\b|"
                            r"(?:st|nd|rd|th)\b)", re.I)
-_RANGE_JOIN = re.compile(r"\s?(?:-|–|to|and)\s?")
+_RANGE_JOIN = re.compile(r"\s?(?:-|–|—|to|and|or)\s?")
+#: "rose from 10 to 20" is a change (two figures); "from 10 to 20 people died" is a range.
+_CHANGE_VERB = re.compile(r"\b(?:rose|rise[sn]?|rising|fell|fall(?:s|en|ing)?|increas\w*|decreas\w*|grew|grow\w*"
+                          r"|drop\w*|climb\w*|jump\w*|cut|rais\w*|lower\w*|reduc\w*|went|gone|chang\w*"
+                          r"|revis\w*|mov\w*|shr[au]nk|doubl\w*|tripl\w*|slipp?\w*|surg\w*|soar\w*|plung\w*"
+                          r"|declin\w*|up|down|widen\w*|narrow\w*|extend\w*|expand\w*)\b[\w\s,]{0,25}from$", re.I)
+
+
+#: Capitalised words that open a sentence before a figure without naming it ("In 12 cases").
+_OPENING_WORDS = frozenset({"in", "on", "at", "of", "for", "only", "all", "just", "another", "by", "with",
+                            "from", "to", "after", "before", "and", "but", "the", "a", "an", "those", "these",
+                            "its", "their", "his", "her", "our", "than", "since", "until", "some", "nearly",
+                            "almost", "about", "around", "roughly", "over", "under", "at least", "exactly",
+                            "more", "fewer", "less", "barely", "fully", "perhaps", "maybe", "every",
+                            "last", "first", "next", "within", "during", "across", "among", "between"})
 
 
 @dataclass(frozen=True)
@@ -215,6 +231,76 @@ def _one_number(sentence: str, m: re.Match[str]) -> tuple[Decimal, str | None, i
     return _number(m.group(1), m.group(2)), currency, start, m.end()
 
 
+#: Unit conversions shown both ways (areas and distances): unit → (other unit, factor, label).
+CONVERSIONS: dict[str, tuple[str, Decimal, str]] = {
+    "mi²": ("km²", Decimal("2.589988"), "km²"), "km²": ("mi²", 1 / Decimal("2.589988"), "sq mi"),
+    "mi": ("km", Decimal("1.609344"), "km"), "km": ("mi", 1 / Decimal("1.609344"), "miles"),
+    "ha": ("acres", Decimal("2.471054"), "acres"), "acres": ("ha", 1 / Decimal("2.471054"), "ha"),
+}
+#: A stated conversion may be this far (relative) from the exact one: news rounds ("roughly 1,000").
+CONVERSION_TOLERANCE = Decimal("0.12")
+
+
+def _round(value: Decimal) -> Number:
+    """Three significant figures, as news rounds a converted value (999.7 → 1,000; 34.7 → 34.7)."""
+    if value == 0:
+        return 0
+    digits = value.adjusted()
+    q = Decimal(1).scaleb(digits - 2)
+    return _plain(value.quantize(q) if digits >= 2 else value.quantize(Decimal("0.1")))
+
+
+def _fmt(value: Number) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}".rstrip("0").rstrip(".")
+
+
+def _ends(q: Quantity) -> list[Decimal]:
+    return [Decimal(str(v)) for v in ((q.low, q.high) if q.is_range else (q.value,)) if v is not None]
+
+
+def _converts(q: Quantity, other: Quantity) -> bool:
+    """Whether `other` states `q` in its converse unit (within `CONVERSION_TOLERANCE`)."""
+    conv = CONVERSIONS.get(q.unit)
+    if conv is None or other.unit != conv[0]:
+        return False
+    mine, theirs = _ends(q), _ends(other)
+    return len(mine) == len(theirs) > 0 and all(
+        t and abs(m * conv[1] - t) <= CONVERSION_TOLERANCE * t for m, t in zip(mine, theirs, strict=True))
+
+
+def link_conversions(sentence: str, found: list[Quantity]) -> list[Quantity]:
+    """Link an area or distance with its conversion wherever the sentence states it ("a
+    386-square-mile area, or roughly 1,000 sq km"), and give one with none its converted value
+    (`CONVERSIONS`, three significant figures): both ways, miles and kilometres, square miles and
+    square kilometres, hectares and acres. The linked conversion is not a figure of its own."""
+    out = list(found)
+    for i, q in enumerate(out):
+        if q is None or q.unit not in CONVERSIONS:
+            continue
+        conv = CONVERSIONS[q.unit]
+        if any(a.unit == conv[0] for a in q.alts):
+            continue
+        for j, other in enumerate(out):
+            if j == i or other is None or not _converts(q, other):
+                continue
+            gap = sentence[min(q.end, other.end):max(q.start, other.start)]
+            if len(gap) <= 40:
+                out[i] = Quantity(f"{q.text} ({other.text})", q.start, q.end, q.unit, q.value, q.low, q.high,
+                                  q.qualifier, q.date, (*q.alts, other))
+                out[j] = None  # type: ignore[call-overload]
+                break
+        else:
+            ends = [_round(e * conv[1]) for e in _ends(q)]
+            if not ends:
+                continue
+            shown = "–".join(_fmt(e) for e in ends) + f" {conv[2]}"
+            alt = Quantity(f"about {shown}", -1, -1, conv[0], ends[0] if len(ends) == 1 else None,
+                           ends[0] if len(ends) == 2 else None, ends[1] if len(ends) == 2 else None)
+            out[i] = Quantity(f"{q.text} (about {shown})", q.start, q.end, q.unit, q.value, q.low, q.high,
+                              q.qualifier, q.date, (*q.alts, alt))
+    return [q for q in out if q is not None]
+
+
 def find_quantities(sentence: str) -> list[Quantity]:
     """Every figure and dated mention in `sentence`, in reading order.
 
@@ -242,8 +328,17 @@ def find_quantities(sentence: str) -> list[Quantity]:
         cur = _CURRENCY_PREFIX.search(sentence[max(0, m.start() - 4):m.start()])
         start = m.start() - (len(cur.group(0)) if cur else 0)
         unit = _CURRENCY_SYMBOL[cur.group(1).strip()] if cur else unit
+        # "two to three million", "between two and three million": both ends scaled.
+        low_m = _WORD_RANGE_START.search(sentence[:start])
+        low = None
+        if low_m and (low_m.group(1) or low_m.group(3) != "and"):
+            low = Decimal(_WORD_NUM[low_m.group(2).lower()]) * (value / Decimal(_WORD_NUM[m.group(1).lower()]))
+            start = low_m.start()
         qual, start = _qualifier(sentence, start)
-        out.append(Quantity(sentence[start:end], start, end, unit, _plain(value), qualifier=qual))
+        if low is not None and low < value:
+            out.append(Quantity(sentence[start:end], start, end, unit, None, _plain(low), _plain(value), qual))
+        else:
+            out.append(Quantity(sentence[start:end], start, end, unit, _plain(value), qualifier=qual))
         taken.append((start, end))
 
     matches = [m for m in _NUM.finditer(sentence) if free(*m.span())]
@@ -267,20 +362,21 @@ def find_quantities(sentence: str) -> list[Quantity]:
         join = _RANGE_JOIN.match(sentence, end)
         head = sentence[:start].rstrip().lower()
         between = head.endswith("between")
+        change = head.endswith("from") and _CHANGE_VERB.search(head[-40:]) is not None
         if join and i < len(matches) and matches[i].start() - join.end() <= 5 \
-                and not head.endswith("from") and (join.group(0).strip() != "and" or between):
+                and not change and (join.group(0).strip() != "and" or between):
             n2 = _one_number(sentence, matches[i])
             assert n2 is not None
             raw2, cur2, s2, e2 = n2
-            if s2 == join.end():
+            if s2 == join.end() and (join.group(0).strip() != "or" or raw2 > raw):
                 unit2, value2, end2 = _unit_after(sentence, e2, raw2, cur2 or currency)
-                if unit == "count" and unit2 == "count" and join.group(0) in "-–" and (
-                        raw < 20 and raw2 < 20 or raw2 <= raw):
+                if unit == "count" and unit2 == "count" and join.group(0) in "-–" and end == digits_end \
+                        and end2 == e2 and (raw < 20 and raw2 < 20 or raw2 <= raw):
                     i += 1
                     continue  # a score, "won 2-1", "a 45-6 win"
                 if unit in ("count", unit2) or unit2 == "count":
-                    if unit == "count" and value == raw and unit2 != "count" and value2 != raw2:
-                        value = raw * (value2 / raw2)  # "2 to 3 billion dollars": scale both ends
+                    if end == digits_end and value == raw and value2 != raw2 and unit in ("count", unit2):
+                        value = raw * (value2 / raw2)  # "2 to 3 billion dollars", "2-3 million": scale both ends
                     unit = unit2 if unit == "count" else unit
                     if unit2 == "count" and unit != "count" and end2 == e2:
                         value2 = raw2 * (value / raw)
@@ -288,12 +384,14 @@ def find_quantities(sentence: str) -> list[Quantity]:
                     i += 1
         if unit == "count" and not currency:
             prev = re.search(r"(\w+)\W*$", sentence[:start])
-            if prev and prev.group(1)[0].isupper() and prev.start() > 0 and not _QUALIFIER.search(
-                    sentence[:start]):
-                continue  # "Article 50", "Channel 4"
+            if prev and prev.group(1)[0].isupper() and not _QUALIFIER.search(sentence[:start]) and (
+                    prev.start() > 0 or prev.group(1).lower() not in _OPENING_WORDS) and prev.end(1) >= start - 1:
+                continue  # "Article 50", "Channel 4", "Village 12 lost 36 houses"
         qual, start = _qualifier(sentence, start)
         if head.endswith("between") and low is not None:
             start = head.rfind("between")
+        elif head.endswith("from") and low is not None and start >= 4:
+            start = head.rfind("from")
         q = Quantity(sentence[start:end], start, end, unit,
                      None if low is not None else _plain(value),
                      _plain(low) if low is not None else None,
@@ -322,4 +420,4 @@ def find_quantities(sentence: str) -> list[Quantity]:
             pos = end2 + len(sep.group(0))
         out.append(q)
         taken.append((q.start, q.end))
-    return sorted(out, key=lambda q: q.start)
+    return link_conversions(sentence, sorted(out, key=lambda q: q.start))

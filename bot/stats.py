@@ -289,6 +289,23 @@ def counted_phrase(sentence: str, q: Quantity) -> tuple[str, int, bool]:
     return before, BEFORE if before else NONE, False
 
 
+#: After a bound whose noun is left implicit: what happened to those counted ("over 1,000 were
+#: captured", "more than 200 have fled", "at least 40 died").
+_IMPLICIT = re.compile(r"\s+(?:(?:were|was|are|is|have|has|had|remain|remained)\s+(?:been\s+|now\s+|still\s+)?)?"
+                       r"((?:[a-z]+ed|died|fled|fought|lost|left|taken|held|hurt|killed|dead|missing|injured|"
+                       r"wounded|captured|arrested|detained|evacuated|displaced|slain|shot|hidden|seen|freed))\b")
+
+
+def implicit_count(sentence: str, q: Quantity) -> str | None:
+    """What a bound counts when its noun is left implicit: "over 1,000 were captured" →
+    "captured". Only for a qualified figure ("over", "at least", "some") or one of 100 and more,
+    so a label ("12 lost") is never read as a count."""
+    if q.qualifier is None and not (q.value is not None and q.value >= 100):
+        return None
+    m = _IMPLICIT.match(sentence, q.end)
+    return m.group(1) if m else None
+
+
 def _sentence_date(sentence: str, quantities: list[Quantity], q: Quantity) -> str | None:
     for other in quantities:
         if other.unit == "date" and other is not q:
@@ -306,6 +323,10 @@ def mentions(passage: Passage) -> list[_Mention]:
         if figure_of_speech(passage.text, q):
             continue
         counts, quality, after = counted_phrase(passage.text, q)
+        if q.unit == "count" and not after:
+            implicit = implicit_count(passage.text, q)
+            if implicit:
+                counts, quality, after = implicit, AFTER, True
         if q.unit == "count" and (not after or counts == counts.title() and q.value is not None):
             continue  # "Article 50", "rose to 1,200", "28 Shinobu Asagoe": no common noun, no stat
         if q.unit == "duration" and not after:
@@ -354,7 +375,7 @@ def _display(m: _Mention, counts: str, after: bool) -> str:
 
 
 def _stat(group: list[_Mention]) -> Stat:
-    best = max(group, key=lambda m: (len(m.quantity.alts), m.quality, -group.index(m)))
+    best = max(group, key=lambda m: (sum(a.start >= 0 for a in m.quantity.alts), m.quality, -group.index(m)))
     named = max(group, key=lambda m: (m.quality, len(m.counts) <= 60, -group.index(m)))
     q = best.quantity
     also = tuple(UnitForm(a.text, a.value, a.unit) for a in q.alts)
