@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     ask_channel_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     ask_cooldown_seconds: float = Field(default=10.0, ge=0)
     ask_cooldown_rate: int = Field(default=3, ge=1)
+    #: Questions per ask channel (all users together) per `ask_channel_seconds`.
+    ask_channel_rate: int = Field(default=20, ge=1)
+    ask_channel_seconds: float = Field(default=60.0, ge=0)
+    #: Threads answering Discord questions at once (more queue, so a flood slows answers gently).
+    answer_workers: int = Field(default=4, ge=1, le=64)
+    #: Threads torch may use to encode (0: torch's default, one per core).
+    encoder_threads: int = Field(default=0, ge=0, le=256)
 
     # Corpus and index
     corpus_dir: Path = Path("corpus")

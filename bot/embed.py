@@ -63,12 +63,13 @@ class Encoder:
         backend: "onnx" (the model exported once per process to a temporary folder and run by
             ONNX Runtime), "torch" (fp32) or "bf16" (torch bfloat16 weights; AMX/AVX512 CPUs).
         batch_size: passages per forward pass at build time.
+        threads: torch intra-op threads (0 leaves torch's default); process-wide (ENCODER_THREADS).
 
     Raises:
         ModelLoadError: the model cannot be found or loaded offline.
     """
 
-    def __init__(self, model: str, backend: str = "torch", batch_size: int = 16) -> None:
+    def __init__(self, model: str, backend: str = "torch", batch_size: int = 16, threads: int = 0) -> None:
         if backend not in BACKENDS:
             raise ModelLoadError(f"unknown EMBEDDING_BACKEND {backend!r}: use one of {', '.join(BACKENDS)}")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -77,6 +78,11 @@ class Encoder:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         from sentence_transformers import SentenceTransformer
+
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
 
         check_model_folder(model)
         try:

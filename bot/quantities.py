@@ -296,7 +296,9 @@ def link_conversions(sentence: str, found: list[Quantity]) -> list[Quantity]:
             shown = "–".join(_fmt(e) for e in ends) + f" {conv[2]}"
             alt = Quantity(f"about {shown}", -1, -1, conv[0], ends[0] if len(ends) == 1 else None,
                            ends[0] if len(ends) == 2 else None, ends[1] if len(ends) == 2 else None)
-            out[i] = Quantity(f"{q.text} (about {shown})", q.start, q.end, q.unit, q.value, q.low, q.high,
+            # The computed value travels with the figure (its `also`, JSON, matching across
+            # documents); the words shown stay the article's own.
+            out[i] = Quantity(q.text, q.start, q.end, q.unit, q.value, q.low, q.high,
                               q.qualifier, q.date, (*q.alts, alt))
     return [q for q in out if q is not None]
 

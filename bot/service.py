@@ -123,7 +123,7 @@ class QAService:
                 if self._encoder is None:
                     s = self.settings
                     self._encoder = Encoder(s.model_name_or_path, s.embedding_backend,
-                                            s.embedding_batch_size)
+                                            s.embedding_batch_size, s.encoder_threads)
         return self._encoder
 
     @property

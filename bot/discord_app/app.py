@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.config import Settings
-from bot.discord_app.parsing import MENTION_HINT, UNEXPECTED, extract_question
+from bot.discord_app.parsing import ATTACHMENT_HINT, MENTION_HINT, UNEXPECTED, extract_question
 from bot.discord_app.render import HELP_TEXT, answer_embed, cooldown_text, help_embed
 from bot.discord_app.replies import NO_PINGS, log_answer, report_failure
 from bot.discord_app.views import AnswerView
@@ -30,6 +31,7 @@ class UserCooldown:
         self.rate = rate
         self.per = per
         self._buckets: dict[int, app_commands.Cooldown] = {}
+        self._noticed: dict[int, float] = {}
 
     def hit(self, user_id: int) -> tuple[app_commands.Cooldown, float | None]:
         """Count one question. Returns the user's bucket and the seconds to wait (None if allowed)."""
@@ -38,6 +40,17 @@ class UserCooldown:
             self._buckets = {u: b for u, b in self._buckets.items() if now - b._window < self.per}
         bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.rate, self.per))
         return bucket, bucket.update_rate_limit()
+
+    def first_notice(self, key: int, retry: float) -> bool:
+        """True the first time `key` is told to slow down in a window, then False until the
+        window has passed: a flood gets one notice, then silence."""
+        now = time.monotonic()
+        if len(self._noticed) > 10_000:
+            self._noticed = {k: t for k, t in self._noticed.items() if t > now}
+        if self._noticed.get(key, 0.0) > now:
+            return False
+        self._noticed[key] = now + retry
+        return True
 
 
 def intents_for(settings: Settings) -> discord.Intents:
@@ -70,6 +83,8 @@ class NewsBot(discord.Client):
         self.settings = settings
         self.service = service
         self.cooldown = UserCooldown(settings.ask_cooldown_rate, settings.ask_cooldown_seconds)
+        #: Per channel, all users together (keyed by channel id).
+        self.channel_cooldown = UserCooldown(settings.ask_channel_rate, settings.ask_channel_seconds)
         self.tree = NewsTree(self)
         self.feed_task: asyncio.Task[None] | None = None
         self.feed_rounds = 0
@@ -81,13 +96,17 @@ class NewsBot(discord.Client):
     async def setup_hook(self) -> None:
         """Load (or first build) the index off the loop, sync the application commands, and
         start polling FEEDS when there are any."""
+        # Bounded workers: a flood queues (latency grows gently) instead of starting a thread per
+        # question that all fight over the same cores.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=self.settings.answer_workers, thread_name_prefix="answer"))
         built = await asyncio.to_thread(self.service.ensure_index)
         if built is not None:
             log.info("built the index: %s", built.summary())
         if self.settings.feeds:
             self.feed_task = asyncio.create_task(self.poll_feeds_forever(), name="feeds")
         synced = await self.sync_commands()
-        log.info("synced %d commands %s", len(synced),
+        log.info("synced %d commands (%s) %s", len(synced), ", ".join(f"/{c.name}" for c in synced),
                  f"to guild {self.settings.discord_guild_id}" if self.settings.discord_guild_id
                  else "globally (may take up to an hour to appear)")
 
@@ -134,18 +153,30 @@ class NewsBot(discord.Client):
         )
         if question is None:
             return
+        mentioned = self.user in message.mentions
+        if not question and not mentioned:
+            if not (message.attachments or message.stickers):
+                return  # an ask-channel message with nothing in it (an embed, a pin): not a question
+            question_hint = ATTACHMENT_HINT
+        else:
+            question_hint = MENTION_HINT
         try:
-            await self.answer_message(message, question)
+            await self.answer_message(message, question, question_hint)
         except Exception as exc:
             text = f"Sorry: {exc}" if isinstance(exc, BotError) else UNEXPECTED
             if not isinstance(exc, BotError):
                 log.exception("channel question failed for user %s", message.author.id)
             await message.reply(text, mention_author=False, allowed_mentions=NO_PINGS)
 
-    async def answer_message(self, message: discord.Message, question: str) -> None:
-        """Reply to a channel question with the cited answer (or a hint, or the cooldown)."""
+    async def answer_message(self, message: discord.Message, question: str, hint: str = MENTION_HINT) -> None:
+        """Reply to a channel question with the cited answer (or a hint, or the cooldown).
+
+        Past the per-user or the per-channel rate, the first message gets "you're asking
+        quickly", the rest of the window no reply at all (a flood is not answered 30 times).
+        """
         if not question:
-            await message.reply(MENTION_HINT, mention_author=False, allowed_mentions=NO_PINGS)
+            if self._within_rate(message) is None:
+                await message.reply(hint, mention_author=False, allowed_mentions=NO_PINGS)
             return
         talk = small_talk(question, HELP_TEXT)
         if talk is not None:  # "hi", "thanks", "help": a short reply, no search
@@ -154,9 +185,10 @@ class NewsBot(discord.Client):
             else:
                 await message.reply(talk.reply, mention_author=False, allowed_mentions=NO_PINGS)
             return
-        _, retry = self.cooldown.hit(message.author.id)
+        retry = self._within_rate(message)
         if retry is not None:
-            await message.reply(cooldown_text(retry), mention_author=False, allowed_mentions=NO_PINGS)
+            if retry > 0:
+                await message.reply(cooldown_text(retry), mention_author=False, allowed_mentions=NO_PINGS)
             return
         t0 = time.perf_counter()
         answer = await asyncio.to_thread(self.service.ask, question)
@@ -164,6 +196,25 @@ class NewsBot(discord.Client):
         view.message = await message.reply(embed=answer_embed(answer), view=view,
                                            mention_author=False, allowed_mentions=NO_PINGS)
         log_answer("message", message.author.id, answer.answered, len(answer.hits), time.perf_counter() - t0)
+
+
+    def _within_rate(self, message: discord.Message) -> float | None:
+        """None when the message may be answered; else the seconds to wait, or 0 when the
+        sender (or channel) was already told in this window (stay silent)."""
+        _, retry = self.cooldown.hit(message.author.id)
+        key = message.author.id
+        if retry is None:
+            _, retry = self.channel_cooldown.hit(message.channel.id)
+            key = -message.channel.id
+            cooldown = self.channel_cooldown
+        else:
+            cooldown = self.cooldown
+        if retry is None:
+            return None
+        if cooldown.first_notice(key, retry):
+            return retry
+        log.debug("silent: %s still over the rate for %.0f s", message.author.id, retry)
+        return 0.0
 
 
 def create_bot(settings: Settings, service: QAService | None = None) -> NewsBot:

@@ -12,6 +12,8 @@ from bot.errors import BotError
 
 MENTION_HINT = ("Ask me a question after the mention, e.g. “@me How many troops were deployed?”, "
                 "or use /ask.")
+ATTACHMENT_HINT = ("I only read the text of a message, not attachments or images: type your question, "
+                   "e.g. “How many troops were deployed?”")
 UNEXPECTED = "Something went wrong on my side; the error was logged. Please try again later."
 
 
