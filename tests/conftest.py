@@ -21,8 +21,11 @@ REPO = Path(__file__).resolve().parents[1]
 SEED_CORPUS = REPO / "corpus"
 #: The bundled article. Tests copy this one file, so articles a user adds to corpus/ never
 #: change what the tests see.
-SEED_ARTICLE = SEED_CORPUS / "ukraine-holds-kursk-foothold.txt"
 SHARED_DATA = REPO.parent / "shared" / "data"
+#: ... read from the pristine copy beside the checkout when there is one, so that even editing
+#: corpus/'s own copy changes nothing the tests see.
+_PRISTINE = REPO.parent / "shared" / "corpus" / "ukraine-holds-kursk-foothold.txt"
+SEED_ARTICLE = _PRISTINE if _PRISTINE.is_file() else SEED_CORPUS / "ukraine-holds-kursk-foothold.txt"
 #: The invented multi-outlet story (three outlets, three dates, two figures, one wire paragraph).
 STORY = REPO / "tests" / "data" / "story"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import cli
 from bot.answer import NOT_COVERED, render_text
 from bot.errors import UsageError
 from bot.service import QAService
@@ -117,16 +118,15 @@ def test_ask_json_batch_answers_one_question_per_line(tmp_path: Path) -> None:
     assert rows[-1]["answered"] is False
 
 
-def test_ask_cli_exit_codes(tmp_path: Path) -> None:
-    empty = run_cli("ask", "  ", "--index", str(tmp_path / "none"))
-    assert (empty.returncode, empty.stderr.strip()) == (
-        2, "error: the question is empty: type a question about the news articles")
-    missing = run_cli("ask", "Who?", "--index", str(tmp_path / "none"))
-    assert missing.returncode == 1
-    assert missing.stderr.strip() == (
+def test_ask_cli_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)  # in-process: no start-up per case, and no .env of the checkout
+    assert cli.main(["ask", "  ", "--index", str(tmp_path / "none")]) == 2
+    assert capsys.readouterr().err.strip() == "error: the question is empty: type a question about the news articles"
+    assert cli.main(["ask", "Who?", "--index", str(tmp_path / "none")]) == 1
+    assert capsys.readouterr().err.strip() == (
         f"error: no index in {tmp_path / 'none'}: run `python -m bot build` to build it")
-    bad = run_cli("ask", "Who?", "--k", "0", "--index", str(tmp_path / "none"))
-    assert bad.returncode == 2
+    assert cli.main(["ask", "Who?", "--k", "0", "--index", str(tmp_path / "none")]) == 2
 
 
 def test_run_command_without_token_is_the_console_chat_building_on_first_use(tmp_path: Path) -> None:

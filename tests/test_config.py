@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from bot import cli
 from bot.config import Settings
 from tests.conftest import REPO
 
@@ -37,17 +35,22 @@ def test_ask_channel_ids_accept_the_documented_forms(raw: str, ids: list[int],
     ({"SCORE_THRESHOLD": "5"}, "error: invalid setting SCORE_THRESHOLD: Input should be less than or equal to 1"),
     ({"DISCORD_GUILD_ID": "notanumber"}, "error: invalid setting DISCORD_GUILD_ID: Input should be a valid integer"),
 ])
-def test_a_bad_setting_is_one_line_naming_the_variable(tmp_path: Path, env: dict[str, str], message: str) -> None:
-    proc = subprocess.run([sys.executable, "-m", "bot", "ask", "Who?"], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO), **env})
-    assert proc.returncode == 2
-    assert len(proc.stderr.strip().splitlines()) == 1
-    assert proc.stderr.startswith(message)
+def test_a_bad_setting_is_one_line_naming_the_variable(tmp_path: Path, env: dict[str, str], message: str,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # In-process (the CLI's own `main`): a subprocess per case cost seconds of start-up each.
+    monkeypatch.chdir(tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["ask", "Who?"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith(message)
 
 
-def test_missing_model_folder_is_named(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "bot", "ask", "Who?"], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(REPO), "EMBEDDING_MODEL": "/nonexistent/model"})
-    assert (proc.returncode, proc.stderr.strip()) == (
-        1, "error: EMBEDDING_MODEL folder /nonexistent/model does not exist")
+def test_missing_model_folder_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EMBEDDING_MODEL", "/nonexistent/model")
+    assert cli.main(["ask", "Who?"]) == 1
+    assert capsys.readouterr().err.strip() == "error: EMBEDDING_MODEL folder /nonexistent/model does not exist"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.corpus import Document, load_corpus, normalise, read_document, segment
-from tests.conftest import SEED_CORPUS, requires_shared
+from tests.conftest import SEED_ARTICLE, requires_shared
 
 
 def doc_of(text: str, doc_id: str = "a.txt") -> Document:
@@ -68,7 +68,7 @@ def test_citation_offsets_point_at_the_original_words() -> None:
 
 
 def test_seed_article_headline_and_lede_are_found() -> None:
-    doc = read_document(SEED_CORPUS / "ukraine-holds-kursk-foothold.txt", SEED_CORPUS)
+    doc = read_document(SEED_ARTICLE, SEED_ARTICLE.parent)
     assert doc.title == "Ukraine Maintains Stronghold in Kursk Despite Russian Offensive"
     texts = [p.text for p in segment(doc)]
     assert texts[0].startswith("Ukraine's commander says that despite Russian claims")
