@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import signal
 import sys
 
 import discord
@@ -37,6 +38,42 @@ def _fail(message: str) -> int:
     return 1
 
 
+#: Tasks discord.py runs per event, command and button: the answers in flight.
+_IN_FLIGHT = ("CommandTree-invoker", "discord.py: on_message", "discord-ui-view")
+#: How long SIGTERM waits for answers in flight before closing anyway (seconds).
+DRAIN_SECONDS = 30.0
+
+
+async def serve(bot: discord.Client, token: str, stop: asyncio.Future[None] | None = None,
+                drain_seconds: float = DRAIN_SECONDS) -> None:
+    """Run `bot` until it stops or `stop` is done (by default: on SIGTERM). Then the answers in
+    flight (slash commands, channel questions, buttons) finish, up to `drain_seconds`, before
+    the connection closes: a restart loses no question already acknowledged."""
+    loop = asyncio.get_running_loop()
+    if stop is None:
+        stop = loop.create_future()
+
+        def on_sigterm() -> None:
+            if not stop.done():
+                stop.set_result(None)
+
+        try:
+            loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+            pass
+    runner = asyncio.create_task(bot.start(token), name="bot")
+    done, _ = await asyncio.wait({runner, stop}, return_when=asyncio.FIRST_COMPLETED)
+    if runner in done:
+        runner.result()
+        return
+    pending = [t for t in asyncio.all_tasks() if t.get_name().startswith(_IN_FLIGHT) and not t.done()]
+    log.warning("stopping: finishing %d answer(s) in flight first", len(pending))
+    if pending:
+        await asyncio.wait(pending, timeout=drain_seconds)
+    await bot.close()
+    await asyncio.wait_for(runner, 10)
+
+
 def run_bot(settings: Settings) -> int:
     """Run the bot until it is stopped. Returns the exit code: 0 when stopped with Ctrl-C,
     1 with one line on stderr for a missing, malformed or rejected token, missing privileged
@@ -61,7 +98,7 @@ def run_bot(settings: Settings) -> int:
 
     async def main() -> None:
         async with create_bot(settings) as bot:
-            await bot.start(settings.discord_token.get_secret_value().strip())  # type: ignore[union-attr]
+            await serve(bot, settings.discord_token.get_secret_value().strip())  # type: ignore[union-attr]
 
     try:
         asyncio.run(main())
