@@ -119,6 +119,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
             print(f"Q: {question}\n{render_text(answer, _bold())}\n", flush=True)
+    service.wait_for_healing()  # a rebuild started to heal the index finishes before exit
     return status
 
 
