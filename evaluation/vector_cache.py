@@ -2,8 +2,8 @@
 
 The evaluation runs the product's own `bot.build.build` on fresh index folders; wrapping the
 encoder makes rebuilding the 2,225-article BBC index cost seconds instead of minutes once any
-checkout has embedded its sentences. Vectors are keyed by model, backend and the exact text
-encoded, so a change to what the product embeds (a title prefix, a new segmentation) misses
+checkout has embedded its sentences. Vectors are keyed by model, backend family (`FAMILY`) and
+the exact text encoded, so a change to what the product embeds (a title prefix, a new segmentation) misses
 the cache instead of reusing a wrong vector.
 """
 
@@ -19,6 +19,11 @@ import numpy as np
 from bot.embed import Encoder
 
 
+#: Backends whose vectors are one: the ONNX export agrees with torch fp32 to cosine >= 0.9999
+#: (tests/test_onnx.py), so ONNX runs reuse (and add to) the torch vectors; bf16 keeps its own.
+FAMILY = {"onnx": "torch"}
+
+
 class CachedEncoder(Encoder):
     """`inner` with a per-text vector cache in `<cache_dir>/vectors.sqlite` (WAL, shared by
     concurrent runs), or in memory for this object's life when `cache_dir` is None. Same API and
@@ -27,7 +32,7 @@ class CachedEncoder(Encoder):
     def __init__(self, inner: Encoder, cache_dir: Path | None) -> None:
         self.__dict__.update(inner.__dict__)
         self.inner = inner
-        self._prefix = f"{inner.name}\x1f{inner.backend}\x1f"
+        self._prefix = f"{inner.name}\x1f{FAMILY.get(inner.backend, inner.backend)}\x1f"
         if cache_dir is None:
             self._db = sqlite3.connect(":memory:", check_same_thread=False)
         else:
