@@ -37,6 +37,7 @@ class Answer:
     #: searched (the follow-up expanded with them; `bot.followup`).
     context: tuple[str, ...] = ()
     query: str = ""
+    hidden: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object `ask --json` prints (one per question)."""
@@ -44,6 +45,7 @@ class Answer:
             "question": self.question,
             "answered": self.answered,
             "passages": [hit_json(h) for h in self.hits],
+            "hidden": self.hidden,
             "figures": [f.to_json() for f in self.figures],
             "warnings": list(self.warnings),
             "notes": list(self.notes),
@@ -53,11 +55,14 @@ class Answer:
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
-    """A hit as JSON: text, score, document, title, sentence (from 1), offsets, link, context."""
+    """A hit as JSON: text, score (the ranking score, non-increasing down the list),
+    similarity (cosine with the question), document, title, sentence (from 1), offsets, link,
+    context."""
     p = hit.passage
     return {
         "text": p.quote,
-        "score": round(hit.score, 4),
+        "score": round(hit.shown_score, 4),
+        "similarity": round(hit.score, 4),
         "document": p.document,
         "title": p.title,
         "sentence": p.sentence,
@@ -131,6 +136,15 @@ def figure_lines(figure: Stat) -> list[str]:
     return lines
 
 
+def hidden_line(answer: Answer) -> str | None:
+    """"2 more weaker matches hidden, below the score threshold", or None when none were."""
+    n = answer.hidden
+    if n <= 0:
+        return None
+    matches = "match" if n == 1 else "matches"
+    return f"{n} more weaker {matches} hidden, below the score threshold"
+
+
 def compose(
     question: str,
     hits: list[Hit],
@@ -146,7 +160,8 @@ def compose(
 
     The question counts as answered when the best cosine among the candidates is at least
     `threshold`; hits below the threshold are dropped, except that an unanswered question keeps
-    its single nearest passage (highest cosine) so the reader can judge.
+    its single nearest passage (highest cosine) so the reader can judge. How many hits were
+    dropped is the answer's `hidden`.
     """
     answered = best_score >= threshold
     if answered:
@@ -156,7 +171,8 @@ def compose(
         figures = ()
     # Number what is shown 1, 2, 3… (after offset): a dropped low-scoring hit leaves no gap.
     kept = tuple(replace(h, rank=offset + i) for i, h in enumerate(kept, start=1))
-    return Answer(question, answered, kept, warnings, notes, figures if answered else (), offset)
+    return Answer(question, answered, kept, warnings, notes, figures if answered else (), offset,
+                  hidden=len(hits) - len(kept))
 
 
 def render_text(answer: Answer, bold: tuple[str, str] = ("«", "»")) -> str:
@@ -176,6 +192,9 @@ def render_text(answer: Answer, bold: tuple[str, str] = ("«", "»")) -> str:
             lines.append(f"Nearest passage (similarity {h.score:.2f}, below the threshold):")
             lines.append(f'   "{h.passage.quote}"')
             lines.append(f"   — {citation(h)}")
+        hidden = hidden_line(answer)
+        if hidden:
+            lines.append(f"({hidden})")
         return "\n".join(lines)
     if not answer.hits:
         lines.append("No more passages.")
@@ -183,6 +202,9 @@ def render_text(answer: Answer, bold: tuple[str, str] = ("«", "»")) -> str:
         text = h.passage.quote
         if h.before or h.after:
             text = " ".join([*h.before, f"{bold[0]}{text}{bold[1]}", *h.after])
-        lines.append(f'{h.rank}. "{text}"  (similarity {h.score:.2f})')
+        lines.append(f'{h.rank}. "{text}"  (score {h.shown_score:.2f})')
         lines.append(f"   — {citation(h)}")
+    hidden = hidden_line(answer)
+    if hidden:
+        lines.append(f"({hidden})")
     return "\n".join(lines)

@@ -1,7 +1,10 @@
 """Retrieve stage: dense, BM25 or hybrid top-k over an `Index`, with context and dedup.
 
-The score shown with a passage is always its cosine similarity with the question (the
-embeddings are unit vectors, so the inner product is the cosine), whatever ordered it.
+Each hit carries two numbers: `relevance`, the score that ordered it (the fused score in
+hybrid mode, the cosine in dense mode, BM25 / query weight in BM25 mode), which is what the
+front ends show, so the shown number never rises down the list; and `score`, its cosine
+similarity with the question (the embeddings are unit vectors, so the inner product is the
+cosine), which the "covered" threshold reads.
 """
 
 from __future__ import annotations
@@ -46,7 +49,9 @@ HYBRID_ALPHA = 0.5
 @dataclass(frozen=True)
 class Hit:
     """One retrieved passage. `score` is its cosine similarity with the question, in [-1, 1];
-    `rank` counts from 1; `before`/`after` are neighbouring sentences when context was asked."""
+    `rank` counts from 1; `before`/`after` are neighbouring sentences when context was asked;
+    `relevance` is the ranking score that put it at `rank` (non-increasing down a retrieval;
+    None when the hit was made by hand, then the cosine stands in, see `shown_score`)."""
 
     id: int
     passage: Passage
@@ -54,6 +59,12 @@ class Hit:
     rank: int
     before: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
+    relevance: float | None = None
+
+    @property
+    def shown_score(self) -> float:
+        """The number shown beside the passage: its ranking score (the cosine if none)."""
+        return self.score if self.relevance is None else self.relevance
 
 
 @dataclass(frozen=True)
@@ -68,23 +79,31 @@ class Retrieval:
 
 def rank(index: Index, query: np.ndarray, question: str, mode: str, depth: int) -> list[int]:
     """Passage ids best first, by `mode`: "dense", "bm25" or "hybrid" (convex mix of both)."""
+    return [i for i, _ in ranked(index, query, question, mode, depth)]
+
+
+def ranked(index: Index, query: np.ndarray, question: str, mode: str, depth: int) -> list[tuple[int, float]]:
+    """`(passage id, ranking score)` best first, by `mode`: the cosine for "dense", BM25 divided
+    by the question's query weight for "bm25", the fused score for "hybrid" (see `fuse`)."""
     if mode not in MODES:
         raise ValueError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
     dense = index.search(query, depth) if mode != "bm25" else []
     sparse = index.sparse.search(question, depth) if mode != "dense" else []
     if mode == "dense":
-        return _stable(index, dense)
+        return _stable(index, [(i, float(s)) for i, s in dense])
+    weight = index.sparse.query_weight(question)
     if mode == "bm25":
-        return _stable(index, sparse)
-    return _stable(index, fuse(dense, sparse, index.sparse.query_weight(question)))
+        return _stable(index, [(i, float(s) / weight if weight > 0 else 0.0) for i, s in sparse])
+    return _stable(index, [(i, float(s)) for i, s in fuse(dense, sparse, weight)])
 
 
 #: Scores equal to this many decimals are ties (float sums differ in the last bits).
 TIE_DECIMALS = 6
 
 
-def _stable(index: Index, ranking: Ranking) -> list[int]:
-    """Ids by score, best first; equal scores by document, then sentence (never by build order)."""
+def _stable(index: Index, ranking: Ranking) -> list[tuple[int, float]]:
+    """`(id, score)` by score, best first; equal scores by document, then sentence (never by
+    build order)."""
     ids = [i for i, _ in ranking]
     found = dict(zip(ids, index.passages_of(ids), strict=True))  # one read of the passage store
 
@@ -92,7 +111,7 @@ def _stable(index: Index, ranking: Ranking) -> list[int]:
         p = found[item[0]]
         return (-round(item[1], TIE_DECIMALS), p.document, p.sentence)
 
-    return [i for i, _ in sorted(ranking, key=key)]
+    return sorted(ranking, key=key)
 
 
 def fuse(dense: Ranking, sparse: Ranking, query_weight: float) -> list[tuple[int, float]]:
@@ -144,10 +163,13 @@ def retrieve_vector(
     depth = max(CANDIDATES, wanted * 4)
     if keep is not None:  # a filter leaves fewer candidates: look deeper
         depth = min(max(depth * 8, 400), max(index.size, 1))
-    ids = rank(index, query, question, mode, depth)
+    order = ranked(index, query, question, mode, depth)
+    ids = [i for i, _ in order]
     found = dict(zip(ids, index.passages_of(ids), strict=True))  # one read of the passage store
     if keep is not None:
-        ids = [i for i in ids if keep(found[i])]
+        order = [(i, s) for i, s in order if keep(found[i])]
+        ids = [i for i, _ in order]
+    relevance = dict(order)
     cosines = index.embeddings[ids] @ query[0] if ids else np.empty(0, dtype=np.float32)
     kept: list[int] = []
     kept_scores: list[float] = []
@@ -174,6 +196,6 @@ def retrieve_vector(
             continue
         passage = found[pid]
         before, after = index.neighbours(passage, context, context) if context else ([], [])
-        hits.append(Hit(pid, passage, score, r, tuple(before), tuple(after)))
+        hits.append(Hit(pid, passage, score, r, tuple(before), tuple(after), relevance[pid]))
     best = float(np.max(cosines)) if len(cosines) else -1.0
     return Retrieval(hits, best, query)

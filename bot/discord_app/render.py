@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.answer import NOT_COVERED, Answer, also_reported, figure_lines, figure_values
+from bot.answer import NOT_COVERED, Answer, also_reported, figure_lines, figure_values, hidden_line
 from bot.build import BuildReport
 from bot.dates import display_date, outlet_line
 from bot.ingest import AddReport
@@ -111,7 +111,7 @@ def passage_field(hit: Hit, budget: int) -> tuple[str, str]:
     budget = min(FIELD_VALUE_LIMIT, budget - len(name))
     where = outlet_line(p.source, p.published)
     where = f" · {literal(where)}" if where else ""
-    cite = f"— {_link(p.title, p.url)}, sentence {p.sentence}{where} · score {hit.score:.2f}"
+    cite = f"— {_link(p.title, p.url)}, sentence {p.sentence}{where} · score {hit.shown_score:.2f}"
     if p.also:
         cite += f"\n{literal(also_reported(hit))}"
     if len(cite) > budget // 2:
@@ -136,7 +136,7 @@ def _header(answer: Answer) -> str:
     if not answer.answered:
         lines.append(NOT_COVERED)
         if answer.hits:
-            lines.append(f"Nearest passage (score {answer.hits[0].score:.2f}, below the threshold):")
+            lines.append(f"Nearest passage (similarity {answer.hits[0].score:.2f}, below the threshold):")
     elif not answer.hits:
         lines.append("No more passages.")
     # Well under the 4,096 limit: the passages need most of the 6,000 characters in all.
@@ -153,8 +153,11 @@ def answer_embed(answer: Answer) -> discord.Embed:
     )
     first = answer.offset + 1
     shown = len(answer.hits)
-    footer = (f"Passages {first}–{answer.offset + shown}" if shown else "No passages") + \
-        " · score = cosine similarity with the question"
+    footer = (f"Passages {first}–{answer.offset + shown}" if shown else "No passages")
+    hidden = hidden_line(answer)
+    if hidden:
+        footer += f" · {hidden}"
+    footer += " · ranked best first by score"
     if answer.seconds:
         footer += f" · {answer.seconds:.2f} s"
     embed.set_footer(text=clip(footer, FOOTER_LIMIT))
