@@ -19,7 +19,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from bot import followup, recency
+from bot import followup, keyfigure, recency
 from bot.answer import Answer, compose
 from bot.build import BuildEngine, BuildReport, Progress, build, corpus_missing
 from bot.config import Settings
@@ -41,7 +41,7 @@ from bot.ingest import AddReport, add_urls
 from bot.language import detect, language_name
 from bot.language import warm as warm_language_identifier
 from bot.retrieve import Hit, retrieve
-from bot.stats import Stat, StatMatcher, answers_kind, question_kind, stat_texts
+from bot.stats import Stat, StatMatcher, stat_texts
 
 log = logging.getLogger(__name__)
 
@@ -497,24 +497,22 @@ class QAService:
 
     def _figures(self, question: str, hits: Sequence[Hit],
                  query: np.ndarray | None = None) -> tuple[Stat, ...]:
-        """The stat that answers a how many / how much / when question, if a retrieved hit states it.
-
-        Hits are taken in rank order; among the stats a hit's sentence states (of the kind the
-        question asks for), the one whose counted phrase and sentence best match the question.
-        """
-        kind = question_kind(question)
+        """The stat that answers a how many / how much / when question, if a shown hit states it
+        (`bot.keyfigure.choose`: the unit class, counted thing and role the question asks for;
+        the top-ranked hit's first). Only hits at or above the threshold count: a figure is
+        never shown without its passage."""
         index = self.index
-        if kind is None or not index.stats:
+        if not index.stats or keyfigure.read_question(question) is None:
             return ()
+        shown = [h for h in hits if h.score >= self.settings.score_threshold] or list(hits[:1])
         matcher = self._stat_matcher(index)
-        for hit in hits:
-            cands = [i for i in matcher.by_sentence.get(hit.passage.text, ())
-                     if answers_kind(index.stats[i], kind)]
-            if cands:
-                vec = (query if query is not None else self.query_encoder(index).encode_query(question))[0]
-                scores = matcher.scores(question, vec, cands)
-                return (index.stats[cands[int(np.argmax(scores))]],)
-        return ()
+        found = [(h.passage.text, matcher.by_sentence.get(h.passage.text, ())) for h in shown]
+        if not any(ids for _, ids in found):
+            return ()
+        vec = (query if query is not None else self.query_encoder(index).encode_query(question))[0]
+        stat = keyfigure.choose(question, found, index.stats,
+                                lambda ids: matcher.scores(question, vec, ids).tolist())
+        return (stat,) if stat is not None else ()
 
     # -------------------------------------------------------------------- sources
 
