@@ -1,36 +1,48 @@
 """Follow-up questions: read a short, elliptical or pronoun-led question with the one before it.
 
-"and how many russians?" after "how many north korean soldiers were deployed?" is searched as
-"how many russians … soldiers deployed", with the documents the earlier answer cited as a
-prior, while a self-contained new question ("Who is Ukraine's commander-in-chief?") is
-searched on its own. Pure functions over text and hits; `QAService.ask(earlier=…)` uses them.
+"and how many russians?" after "how many north korean soldiers were deployed?" is searched
+with the earlier question mixed into its embedding and the documents the earlier answer cited
+as a prior, while a self-contained new question ("Who is Ukraine's commander-in-chief?") is
+searched on its own. `QAService.ask(earlier=…)` and the follow-up benchmark both use
+`retrieve_follow_up`.
 
-Method: query expansion from the conversation (carry the earlier question's content words into
-an incomplete follow-up, cf. the "historical query expansion" baseline of conversational search,
-Yang et al. 2019, and TREC CAsT), plus a bonus for passages of documents already cited. The
-constants were chosen on the tuning half of `benchmarks/data/followups.jsonl`.
+Method: conversational query expansion (the earlier question informs an incomplete follow-up,
+cf. the "historical query expansion" baseline of conversational search, Yang et al. 2019, and
+TREC CAsT): the dense query is `normalize(e(follow-up) + EARLIER_WEIGHT · e(earlier))`, BM25
+reads the follow-up's own words, and passages of documents the earlier answer cited get
+`PRIOR_BONUS`. Constants chosen on the tune half of `benchmarks/data/followups.jsonl`
+(`python -m evaluation followups`; docs/QUALITY.md).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from bot.retrieve import Hit, Retrieval, retrieve_vector
+
 if TYPE_CHECKING:
     from bot.answer import Answer
-    from bot.retrieve import Hit
+    from bot.corpus import Passage
+    from bot.embed import Encoder
+    from bot.index import Index
 
 #: Earlier turns a front end keeps per conversation (only the latest informs the search).
 MAX_TURNS = 3
 #: At most this many of the earlier question's content words are carried over.
 MAX_CARRIED = 8
-#: Added to a passage's cosine for ranking when its document was cited by the earlier answer.
-PRIOR_BONUS = 0.05
-#: A question with at most this many content words of its own is incomplete (elliptical);
-#: one with `SHORT + 1` is too unless it names something (a capitalised word after the first).
-SHORT = 1
+#: Added to a passage's cosine for ranking when its document was cited by the earlier answer
+#: (0.2 and above tied on the tune split: in practice the cited documents come first).
+PRIOR_BONUS = 0.2
+#: Weight of the earlier question's embedding added to the follow-up's (0, 0.3, 0.6, 1 tried).
+EARLIER_WEIGHT = 0.3
+#: A question with at most this many content words of its own, naming nothing (no capitalised
+#: word after the first), is incomplete (elliptical).
+SHORT = 2
 
 _WORD = re.compile(r"[\w'’-]+")
 #: Words that open a follow-up ("and …", "what about …").
@@ -77,6 +89,7 @@ class FollowUp:
     query: str
     context: tuple[str, ...]
     documents: tuple[str, ...]
+    earlier: str = ""
 
 
 def words(text: str) -> list[str]:
@@ -92,18 +105,18 @@ def content_words(text: str) -> list[str]:
 def needs_context(question: str) -> bool:
     """True when `question` is incomplete on its own: it opens like a follow-up ("and …",
     "what about …"), points back with a pronoun ("it", "they", "his"), or has at most `SHORT`
-    content words (`SHORT + 1` when it names nothing). A self-contained question is answered on its own."""
+    content words and names nothing (no capitalised word after the first). A self-contained
+    question is answered on its own."""
     text = question.strip()
     if _CUES.match(text):
         return True
     tokens = words(text)
     if any(t in _BACK for t in tokens):
         return True
-    own = len(content_words(text))
-    if own <= SHORT:
-        return True
     named = any(w[:1].isupper() for w in _WORD.findall(text)[1:])
-    return own == SHORT + 1 and not named
+    if named:  # "What is the IFES?": names what it asks about
+        return False
+    return len(content_words(text)) <= SHORT
 
 
 def resolve(question: str, earlier: Sequence[Turn]) -> FollowUp | None:
@@ -115,7 +128,7 @@ def resolve(question: str, earlier: Sequence[Turn]) -> FollowUp | None:
     own = set(content_words(question))
     carried = [w for w in content_words(last.query or last.question) if w not in own][:MAX_CARRIED]
     query = " ".join([question.strip(), *carried])
-    return FollowUp(query, (last.question,), last.documents)
+    return FollowUp(query, (last.question,), last.documents, last.query or last.question)
 
 
 def prefer(hits: Sequence[Hit], documents: Sequence[str], k: int, offset: int = 0,
@@ -125,3 +138,26 @@ def prefer(hits: Sequence[Hit], documents: Sequence[str], k: int, offset: int = 
     prior = set(documents)
     order = sorted(hits, key=lambda h: -(h.score + (bonus if h.passage.document in prior else 0.0)))
     return [replace(h, rank=offset + i) for i, h in enumerate(order[offset:offset + k], start=1)]
+
+
+def retrieve_follow_up(index: Index, encoder: Encoder, question: str, follow: FollowUp, k: int, *,
+                       offset: int = 0, mode: str = "hybrid", context: int = 0,
+                       keep: Callable[[Passage], bool] | None = None) -> Retrieval:
+    """Hits `offset+1 … offset+k` for a follow-up: the dense query mixes in the earlier
+    question's embedding (`EARLIER_WEIGHT`), BM25 reads `question` itself, and candidates from
+    the earlier answer's documents (searched apart, so they are surely among the candidates)
+    are preferred by `PRIOR_BONUS`. Scores shown are cosines with the mixed `(1, d)` float32
+    query, which `Retrieval.query` carries."""
+    mixed = encoder.encode_query(question) + EARLIER_WEIGHT * encoder.encode_query(follow.earlier or question)
+    vector = (mixed / max(float(np.linalg.norm(mixed)), 1e-12)).astype(np.float32)
+    depth = (offset + k) * 3
+    found = retrieve_vector(index, vector, question, depth, mode=mode, context=context, keep=keep)
+    hits = {h.id: h for h in found.hits}
+    best = found.best_score
+    if follow.documents:
+        prior = set(follow.documents)
+        near = retrieve_vector(index, vector, question, depth, mode=mode, context=context,
+                               keep=lambda p: p.document in prior and (keep is None or keep(p)))
+        hits.update({h.id: h for h in near.hits if h.id not in hits})
+        best = max(best, near.best_score)
+    return Retrieval(prefer(list(hits.values()), follow.documents, k, offset), best, vector)

@@ -394,14 +394,13 @@ class QAService:
         query = " ".join(_MENTIONS.sub(" ", text).split())
         self.check_question(query)
         follow = followup.resolve(query, earlier)
-        if follow is not None:
-            query = follow.query
         present = PRESENT.search(query) is not None
         keep = recency.published_by(cutoff) if cutoff else None
-        if follow is not None and follow.documents:  # earlier answer's documents as a prior
-            found = retrieve(index, self.query_encoder(index), query, (offset + k) * 3,
-                             mode=self.settings.retrieval_mode, context=ctx, keep=keep)
-            found = replace(found, hits=followup.prefer(found.hits, follow.documents, k, offset))
+        if follow is not None:  # the earlier question and its documents inform the search
+            found = followup.retrieve_follow_up(index, self.query_encoder(index), query, follow,
+                                                k * 3 if present else k,
+                                                offset=offset, mode=self.settings.retrieval_mode, context=ctx,
+                                                keep=keep)
         else:
             found = retrieve(index, self.query_encoder(index), query, k * 3 if present else k, offset=offset,
                              mode=self.settings.retrieval_mode, context=ctx, keep=keep)
@@ -409,7 +408,7 @@ class QAService:
             found = replace(found, hits=recency.trim_reprints(found.hits, cutoff))
         if present:
             found = replace(found, hits=recency.newest_first(found.hits, PRESENT_MARGIN, k, offset))
-        figures = self._figures(query, found.hits, found.query) if offset == 0 else ()
+        figures = self._figures(follow.query if follow else query, found.hits, found.query) if offset == 0 else ()
         if cutoff:
             figures = tuple(f for f in (recency.stat_as_of(f, cutoff) for f in figures) if f is not None)
         if cutoff:

@@ -13,6 +13,7 @@
   out-of-scope ones marked not covered, precision of "covered", and the "»" figure outcomes,
   per split (tune/test) and mode (plus "default": every setting at its default).
   `casual-sample`: its fixed CI subset over those articles plus every 20th BBC article.
+- `followups`: our own follow-up pairs (`evaluation/followups.py`): top-3 with and without context.
 - `seed`: the five seed questions over the bundled corpus (R@1).
 - `threshold`: calibrate the "no answer" cosine threshold (see `calibrate_threshold`).
 Embeddings of corpora are cached in a folder outside the repo (keyed by model, backend, texts).
@@ -38,7 +39,8 @@ from bot.retrieve import MODES, fuse, retrieve_vector
 from bot.sparse import SparseIndex
 from evaluation import data as eval_data
 
-DATASETS = ("seed", "squad-dev", "wikiqa-test", "trecqa-test", "bbc-paraphrase", "casual", "threshold")
+DATASETS = ("seed", "squad-dev", "wikiqa-test", "trecqa-test", "bbc-paraphrase", "casual", "followups",
+            "threshold")
 CUTOFFS = (1, 5, 10)
 #: Every this-many-th BBC article joins the paraphrase set's articles as distractors.
 PARAPHRASE_STRIDE = 10
@@ -332,6 +334,7 @@ def run(dataset: str, encoder: Encoder, modes: Sequence[str], cache_dir: Path | 
         "bbc-paraphrase": lambda: eval_paraphrase(encoder, modes, cache_dir),
         "casual": lambda: eval_casual(encoder, casual_modes, cache_dir),
         "casual-sample": lambda: eval_casual(encoder, casual_modes, cache_dir, sample=True),
+        "followups": lambda: _followups(encoder, cache_dir),
         "threshold": lambda: calibrate_threshold(encoder, cache_dir),
     }
     names = list(DATASETS) if dataset == "all" else [dataset]
@@ -343,6 +346,12 @@ def run(dataset: str, encoder: Encoder, modes: Sequence[str], cache_dir: Path | 
         rows.extend(runners[name]())
         log(f"{name}: {time.perf_counter() - t0:.0f} s")
     return rows
+
+
+def _followups(encoder: Encoder, cache_dir: Path | None) -> list[Row]:
+    from evaluation.followups import eval_followups
+
+    return eval_followups(encoder, cache_dir)
 
 
 def format_table(rows: Sequence[Row]) -> str:

@@ -13,11 +13,13 @@ import discord
 from discord import app_commands
 
 from bot.config import Settings
+from bot.discord_app.conversations import Conversations
 from bot.discord_app.parsing import ATTACHMENT_HINT, MENTION_HINT, UNEXPECTED, extract_question
 from bot.discord_app.render import HELP_TEXT, answer_embed, cooldown_text, help_embed
 from bot.discord_app.replies import NO_PINGS, log_answer, report_failure
 from bot.discord_app.views import AnswerView
 from bot.errors import BotError
+from bot.followup import Turn
 from bot.service import QAService
 from bot.smalltalk import small_talk
 
@@ -87,6 +89,7 @@ class NewsBot(discord.Client):
         self.channel_cooldown = UserCooldown(settings.ask_channel_rate, settings.ask_channel_seconds)
         self.tree = NewsTree(self)
         self.feed_task: asyncio.Task[None] | None = None
+        self.conversations = Conversations()
         self.feed_rounds = 0
         from bot.discord_app.commands import COMMANDS
 
@@ -143,12 +146,17 @@ class NewsBot(discord.Client):
                  len(self.guilds))
 
     async def on_message(self, message: discord.Message) -> None:
-        """Answer a message that mentions the bot, or any message in an ask channel, as a reply."""
+        """Answer a message that mentions the bot, any message in an ask channel, a reply to one
+        of the bot's answers and a message in a thread started from one (the last two as
+        follow-ups), as a reply."""
         if message.author.bot or self.user is None:
             return
+        follows = self.conversations.earlier_for(message, self.user.id)
+        if follows is not None and not message.content.strip():
+            return  # no Message Content intent: nothing to read
         question = extract_question(
             message.content, self.user.id,
-            mentioned=self.user in message.mentions,
+            mentioned=self.user in message.mentions or follows is not None,
             ask_channel=message.guild is not None and message.channel.id in self.settings.ask_channel_ids,
         )
         if question is None:
@@ -160,16 +168,26 @@ class NewsBot(discord.Client):
             question_hint = ATTACHMENT_HINT
         else:
             question_hint = MENTION_HINT
+        earlier, key = follows if follows is not None else ((), None)
         try:
-            await self.answer_message(message, question, question_hint)
+            await self.answer_message(message, question, question_hint, earlier=earlier, thread=key)
         except Exception as exc:
             text = f"Sorry: {exc}" if isinstance(exc, BotError) else UNEXPECTED
             if not isinstance(exc, BotError):
                 log.exception("channel question failed for user %s", message.author.id)
             await message.reply(text, mention_author=False, allowed_mentions=NO_PINGS)
 
-    async def answer_message(self, message: discord.Message, question: str, hint: str = MENTION_HINT) -> None:
-        """Reply to a channel question with the cited answer (or a hint, or the cooldown).
+    def remember(self, message_id: int, earlier: tuple[Turn, ...], answer: Any, thread: int | None = None) -> None:
+        """Remember the conversation behind an answer message (and the thread it continues)."""
+        turns = (*earlier, Turn.of(answer))
+        self.conversations.remember(message_id, turns)
+        if thread is not None:
+            self.conversations.remember(thread, turns)
+
+    async def answer_message(self, message: discord.Message, question: str, hint: str = MENTION_HINT,
+                             earlier: tuple[Turn, ...] = (), thread: int | None = None) -> None:
+        """Reply to a channel question with the cited answer (or a hint, or the cooldown);
+        `earlier` turns make it a follow-up, `thread` the thread it continues.
 
         Past the per-user or the per-channel rate, the first message gets "you're asking
         quickly", the rest of the window no reply at all (a flood is not answered 30 times).
@@ -191,10 +209,11 @@ class NewsBot(discord.Client):
                 await message.reply(cooldown_text(retry), mention_author=False, allowed_mentions=NO_PINGS)
             return
         t0 = time.perf_counter()
-        answer = await asyncio.to_thread(self.service.ask, question)
-        view = AnswerView(self, answer, self.settings.top_k)
+        answer = await asyncio.to_thread(self.service.ask, question, earlier=earlier)
+        view = AnswerView(self, answer, self.settings.top_k, earlier=earlier)
         view.message = await message.reply(embed=answer_embed(answer), view=view,
                                            mention_author=False, allowed_mentions=NO_PINGS)
+        self.remember(view.message.id, earlier, answer, thread)
         log_answer("message", message.author.id, answer.answered, len(answer.hits), time.perf_counter() - t0)
 
 

@@ -58,6 +58,7 @@ async def ask(interaction: discord.Interaction, question: str,
     view = AnswerView(bot, answer, k or bot.settings.top_k, as_of=as_of)
     view.message = await interaction.followup.send(embed=render.answer_embed(answer), view=view,
                                                    allowed_mentions=NO_PINGS, wait=True)
+    bot.remember(view.message.id, (), answer)
     log_answer("/ask", interaction.user.id, answer.answered, len(answer.hits), time.perf_counter() - t0)
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.answer import Answer
-from bot.discord_app.render import answer_embed, stats_embed, stats_page_count
-from bot.discord_app.replies import NO_PINGS, report_failure
+from bot.discord_app.render import answer_embed, cooldown_text, stats_embed, stats_page_count
+from bot.discord_app.replies import NO_PINGS, log_answer, report_failure
+from bot.followup import Turn
 from bot.stats import Stat
 
 if TYPE_CHECKING:
@@ -46,15 +48,19 @@ class ExpiringView(discord.ui.View):
 
 class AnswerView(ExpiringView):
     """Buttons that re-ask the same question with context or from the next offset, editing the
-    answer in place. The question, k, offset and context live in the view (not in custom ids),
-    so the buttons work until `VIEW_TIMEOUT`, then they are removed."""
+    answer in place, and "Follow up", which opens a modal for a follow-up question. The
+    question, k, offset, context and earlier turns live in the view (not in custom ids), so the
+    buttons work until `VIEW_TIMEOUT`, then they are removed."""
 
     what = "answer button"
 
-    def __init__(self, bot: NewsBot, answer: Answer, k: int, context: int = 0, as_of: str | None = None) -> None:
+    def __init__(self, bot: NewsBot, answer: Answer, k: int, context: int = 0, as_of: str | None = None,
+                 earlier: tuple[Turn, ...] = ()) -> None:
         super().__init__(timeout=VIEW_TIMEOUT)
         self.bot = bot
         self.as_of = as_of
+        self.answer = answer
+        self.earlier = earlier
         self.question = answer.question
         self.k = k
         self.offset = answer.offset
@@ -73,16 +79,55 @@ class AnswerView(ExpiringView):
         """Show the next `k` passages."""
         await self._replace(interaction, self.offset + self.k, self.context)
 
+    @discord.ui.button(label="Follow up", style=discord.ButtonStyle.secondary)
+    async def follow_up(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        """Open a modal for a follow-up question, answered with this one as context."""
+        await interaction.response.send_modal(FollowUpModal(self.bot, (*self.earlier, Turn.of(self.answer)),
+                                                            self.k, self.as_of))
+
     async def _replace(self, interaction: discord.Interaction, offset: int, context: int) -> None:
         await interaction.response.defer()  # search runs in a thread; acknowledge first
-        answer = await asyncio.to_thread(self.bot.service.ask, self.question, self.k, offset, context, self.as_of)
-        view = AnswerView(self.bot, answer, self.k, context, self.as_of)
+        answer = await asyncio.to_thread(self.bot.service.ask, self.question, self.k, offset, context, self.as_of,
+                                         self.earlier)
+        view = AnswerView(self.bot, answer, self.k, context, self.as_of, self.earlier)
         view.message = self.message
         self.stop()
         await interaction.edit_original_response(embed=answer_embed(answer), view=view,
                                                  allowed_mentions=NO_PINGS)
         log.info("button page offset=%d context=%d for user %s", offset, context, interaction.user.id)
 
+
+class FollowUpModal(discord.ui.Modal, title="Follow-up question"):
+    """The "Follow up" modal: one question, answered publicly with the earlier turns as context."""
+
+    question: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Your follow-up question", placeholder="e.g. and how many russians?", max_length=300,
+        custom_id="question")
+
+    def __init__(self, bot: NewsBot, earlier: tuple[Turn, ...], k: int, as_of: str | None) -> None:
+        super().__init__(timeout=VIEW_TIMEOUT)
+        self.bot = bot
+        self.earlier = earlier
+        self.k = k
+        self.as_of = as_of
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        t0 = time.perf_counter()
+        _, retry = self.bot.cooldown.hit(interaction.user.id)
+        if retry is not None:
+            await interaction.response.send_message(cooldown_text(retry), ephemeral=True, allowed_mentions=NO_PINGS)
+            return
+        await interaction.response.defer(thinking=True)
+        answer = await asyncio.to_thread(self.bot.service.ask, self.question.value, self.k, 0, None, self.as_of,
+                                         self.earlier)
+        view = AnswerView(self.bot, answer, self.k, as_of=self.as_of, earlier=self.earlier)
+        view.message = await interaction.followup.send(embed=answer_embed(answer), view=view,
+                                                       allowed_mentions=NO_PINGS, wait=True)
+        self.bot.remember(view.message.id, self.earlier, answer)
+        log_answer("follow-up", interaction.user.id, answer.answered, len(answer.hits), time.perf_counter() - t0)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await report_failure(interaction, error, "follow-up")
 
 
 class StatsView(ExpiringView):
