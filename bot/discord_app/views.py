@@ -126,7 +126,7 @@ class FollowUpModal(discord.ui.Modal, title="Follow-up question"):
         self.bot.remember(view.message.id, self.earlier, answer)
         log_answer("follow-up", interaction.user.id, answer.answered, len(answer.hits), time.perf_counter() - t0)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:  # type: ignore[override]
         await report_failure(interaction, error, "follow-up")
 
 
