@@ -38,8 +38,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
+# `make eval DATASET=votes.jsonl` runs a `python -m bot feedback export` file (or one dataset).
+DATASET ?= all
 eval: $(STAMP)
-	$(PY) -m evaluation all
+	$(PY) -m evaluation $(DATASET)
 
 clean:
 	rm -rf $(VENV) index/CURRENT index/build-* index/.tmp-build-*

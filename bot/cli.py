@@ -220,6 +220,43 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feedback(args: argparse.Namespace) -> int:
+    """`feedback export [--since DATE] [--out FILE]`: votes as JSON Lines `make eval` reads;
+    `feedback stats`: counts."""
+    import sqlite3
+
+    from bot.dates import iso_date
+    from bot.votes import VoteStore, export_row
+
+    settings = _settings(args)
+    store = VoteStore.in_data_dir(settings.data_dir)
+    try:
+        if args.action == "stats":
+            counts = store.counts()
+            print(f"votes: {counts.up + counts.down} ({counts.up} up, {counts.down} down)\n"
+                  f"answers voted on: {counts.answers}\nreasons given: {counts.reasons}\ndatabase: {store.path}")
+            return 0
+        since = None
+        if args.since:
+            day = iso_date(args.since)
+            if day is None:
+                raise UsageError(f"--since {args.since!r} is not a date (e.g. 2025-01-31)")
+            from datetime import UTC, datetime
+
+            since = datetime.fromisoformat(day).replace(tzinfo=UTC)
+        rows = [export_row(r) for r in store.rows(since)]
+    except sqlite3.DatabaseError as exc:
+        raise BotError(f"{store.path} is not a readable votes database ({exc}); move it aside and the bot "
+                       "starts a new one") from None
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if args.out:
+        Path(args.out).write_text(lines, encoding="utf-8")
+        print(f"wrote {len(rows)} votes to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(lines)
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     return chat(_service(args))
 
@@ -301,6 +338,12 @@ def parser() -> argparse.ArgumentParser:
     paths(st)
     st.set_defaults(func=cmd_stats)
 
+    fb = sub.add_parser("feedback", help="votes on answers: export as eval data, or counts")
+    fb.add_argument("action", choices=["export", "stats"])
+    fb.add_argument("--since", metavar="DATE", help="export only votes on or after DATE (UTC)")
+    fb.add_argument("--out", metavar="FILE", help="write the JSON Lines here (default: stdout)")
+    fb.set_defaults(func=cmd_feedback)
+
     c = sub.add_parser("chat", help="interactive console chat")
     paths(c)
     c.set_defaults(func=cmd_chat)
@@ -313,6 +356,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+    except ValidationError:
+        settings = None  # reported by the command that reads the settings
+    if settings is not None and settings.log_format == "json":
+        from bot.logs import configure
+
+        token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+        configure("json", logging.INFO if args.verbose else logging.WARNING, token)
     if not args.verbose:
         for noisy in ("sentence_transformers", "transformers", "faiss", "bm25s", "httpx"):
             logging.getLogger(noisy).setLevel(logging.ERROR)

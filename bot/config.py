@@ -93,6 +93,54 @@ class Settings(BaseSettings):
     fetch_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     fetch_max_bytes: int = Field(default=5_000_000, ge=1024, le=200_000_000)
 
+    # Operations
+    #: Port for /healthz and /metrics (off when unset); bound to METRICS_HOST.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    #: "text" (default) or "json" (one JSON object a line, for log shippers).
+    log_format: str = "text"
+    #: Shards across all processes (empty: the count Discord recommends) and the shard ids this
+    #: process runs (empty: all of them).
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+
+    @field_validator("metrics_port", "shard_count", mode="before")
+    @classmethod
+    def _blank_number(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _split_shards(cls, value: object) -> object:
+        """Accept `0,1` as well as a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @model_validator(mode="after")
+    def _shards_in_range(self) -> Settings:
+        if self.shard_ids:
+            if self.shard_count is None:
+                raise ValueError("SHARD_IDS needs SHARD_COUNT (the total number of shards across processes)")
+            bad = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+            if bad:
+                raise ValueError(f"SHARD_IDS {bad} out of range for SHARD_COUNT {self.shard_count} (0 to "
+                                 f"{self.shard_count - 1})")
+        return self
+
     @field_validator("feeds", mode="before")
     @classmethod
     def _split_feeds(cls, value: object) -> object:

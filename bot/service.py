@@ -111,6 +111,8 @@ class QAService:
         self._healing: threading.Thread | None = None
         #: One-line warnings about what start-up healed (an index set aside, a model change).
         self.notices: list[str] = []
+        #: `(unix time, "ok" | "failed")` of the last rebuild this service ran (for metrics).
+        self.last_build: tuple[float, str] | None = None
 
     # -------------------------------------------------------------------- components
 
@@ -252,6 +254,11 @@ class QAService:
             self._healing.join(timeout)
 
     @property
+    def loaded_index(self) -> Index | None:
+        """The index in use, or None when none is loaded yet (never loads one)."""
+        return self._index
+
+    @property
     def reindexing(self) -> bool:
         """True while a rebuild started by this service is running."""
         return self._rebuild_lock.locked()
@@ -279,7 +286,13 @@ class QAService:
             self.query_encoder(fresh)  # ready before it serves
             self._index = fresh  # one reference assignment: readers see old or new, whole
             self._stale = None
+            self.last_build = (time.time(), "ok")
             return report
+        except ReindexInProgressError:
+            raise
+        except Exception:
+            self.last_build = (time.time(), "failed")
+            raise
         finally:
             self._rebuild_lock.release()
 

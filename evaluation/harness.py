@@ -337,6 +337,13 @@ def run(dataset: str, encoder: Encoder, modes: Sequence[str], cache_dir: Path | 
         "followups": lambda: _followups(encoder, cache_dir),
         "threshold": lambda: calibrate_threshold(encoder, cache_dir),
     }
+    if dataset.endswith(".jsonl"):  # a `python -m bot feedback export` file
+        from bot.config import Settings
+        from evaluation.feedback import eval_feedback
+
+        if not Path(dataset).is_file():
+            raise FileNotFoundError(f"{dataset} not found (write one with `python -m bot feedback export`)")
+        return eval_feedback(Path(dataset), encoder, Settings().corpus_dir, modes, cache_dir)
     names = list(DATASETS) if dataset == "all" else [dataset]
     rows: list[Row] = []
     for name in names:

@@ -20,8 +20,10 @@ from bot.discord_app.replies import NO_PINGS, log_answer, report_failure
 from bot.discord_app.views import AnswerView
 from bot.errors import BotError
 from bot.followup import Turn
+from bot.metrics import BotMetrics
 from bot.service import QAService
 from bot.smalltalk import small_talk
+from bot.votes import VoteStore
 
 log = logging.getLogger("bot.discord")
 
@@ -68,19 +70,30 @@ class NewsTree(app_commands.CommandTree["NewsBot"]):
     async def on_error(self, interaction: discord.Interaction[NewsBot],
                        error: app_commands.AppCommandError) -> None:
         name = interaction.command.qualified_name if interaction.command else "command"
+        if name == "ask":
+            outcome = "cooled_down" if isinstance(error, app_commands.CommandOnCooldown) else "error"
+            interaction.client.count("/ask", outcome, interaction.guild_id)
         await report_failure(interaction, error, f"/{name}")
 
 
-class NewsBot(discord.Client):
+class NewsBot(discord.AutoShardedClient):
     """The bot: answers slash commands and questions in channels from a `QAService`.
 
+    Sharded with discord.py's own `AutoShardedClient`: the shard count Discord recommends, or
+    SHARD_COUNT with SHARD_IDS for the slice of shards this process runs (several processes
+    or machines then share one bot; each answers the guilds of its shards).
+
     Args:
-        settings: the configuration (guild for command sync, ask channels, cooldown).
+        settings: the configuration (guild for command sync, ask channels, cooldown, shards).
         service: the shared, thread-safe question-answering service; every call to it goes
             through `asyncio.to_thread` so the gateway heartbeat never stalls.
     """
 
     def __init__(self, settings: Settings, service: QAService, **options: Any) -> None:
+        if settings.shard_count is not None:
+            options.setdefault("shard_count", settings.shard_count)
+            if settings.shard_ids:
+                options.setdefault("shard_ids", list(settings.shard_ids))
         super().__init__(intents=intents_for(settings), allowed_mentions=NO_PINGS, **options)
         self.settings = settings
         self.service = service
@@ -90,6 +103,9 @@ class NewsBot(discord.Client):
         self.tree = NewsTree(self)
         self.feed_task: asyncio.Task[None] | None = None
         self.conversations = Conversations()
+        self.metrics = BotMetrics(service, lambda: list(self.latencies))
+        self.votes = VoteStore.in_data_dir(settings.data_dir)
+        self.health_server: Any = None
         self.feed_rounds = 0
         from bot.discord_app.commands import COMMANDS
 
@@ -98,11 +114,15 @@ class NewsBot(discord.Client):
 
     async def setup_hook(self) -> None:
         """Load (or first build) the index off the loop, sync the application commands, and
-        start polling FEEDS when there are any."""
+        start polling FEEDS when there are any. /healthz and /metrics are served from the start
+        (503 "no index loaded" while the index loads) when METRICS_PORT is set."""
+        from bot.discord_app.health import start_health_server
+
         # Bounded workers: a flood queues (latency grows gently) instead of starting a thread per
         # question that all fight over the same cores.
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=self.settings.answer_workers, thread_name_prefix="answer"))
+        self.health_server = start_health_server(self)
         built = await asyncio.to_thread(self.service.ensure_index)
         if built is not None:
             log.info("built the index: %s", built.summary())
@@ -139,7 +159,20 @@ class NewsBot(discord.Client):
     async def close(self) -> None:
         if self.feed_task is not None:
             self.feed_task.cancel()
+        if self.health_server is not None:
+            await asyncio.to_thread(self.health_server.stop)
+            self.health_server = None
         await super().close()
+
+    def shard_of(self, guild_id: int | None) -> int:
+        """The shard that serves `guild_id` (Discord's rule: `(id >> 22) % shard_count`; 0 for DMs)."""
+        if guild_id is None or not self.shard_count:
+            return 0
+        return (guild_id >> 22) % self.shard_count
+
+    def count(self, frontend: str, outcome: str, guild_id: int | None, seconds: float | None = None) -> None:
+        """Count one question in the metrics, on the shard of its guild."""
+        self.metrics.question(frontend, outcome, self.shard_of(guild_id), seconds)
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s) in %d servers", self.user, getattr(self.user, "id", "?"),
@@ -173,6 +206,7 @@ class NewsBot(discord.Client):
             await self.answer_message(message, question, question_hint, earlier=earlier, thread=key)
         except Exception as exc:
             text = f"Sorry: {exc}" if isinstance(exc, BotError) else UNEXPECTED
+            self.count("message", "error", message.guild.id if message.guild else None)
             if not isinstance(exc, BotError):
                 log.exception("channel question failed for user %s", message.author.id)
             await message.reply(text, mention_author=False, allowed_mentions=NO_PINGS)
@@ -207,6 +241,7 @@ class NewsBot(discord.Client):
         if retry is not None:
             if retry > 0:
                 await message.reply(cooldown_text(retry), mention_author=False, allowed_mentions=NO_PINGS)
+            self.count("message", "cooled_down", message.guild.id if message.guild else None)
             return
         t0 = time.perf_counter()
         answer = await asyncio.to_thread(self.service.ask, question, earlier=earlier)
@@ -214,6 +249,8 @@ class NewsBot(discord.Client):
         view.message = await message.reply(embed=answer_embed(answer), view=view,
                                            mention_author=False, allowed_mentions=NO_PINGS)
         self.remember(view.message.id, earlier, answer, thread)
+        self.count("message", "answered" if answer.answered else "not_covered",
+                   message.guild.id if message.guild else None, time.perf_counter() - t0)
         log_answer("message", message.author.id, answer.answered, len(answer.hits), time.perf_counter() - t0)
 
 

@@ -59,6 +59,8 @@ async def ask(interaction: discord.Interaction, question: str,
     view.message = await interaction.followup.send(embed=render.answer_embed(answer), view=view,
                                                    allowed_mentions=NO_PINGS, wait=True)
     bot.remember(view.message.id, (), answer)
+    bot.count("/ask", "answered" if answer.answered else "not_covered", interaction.guild_id,
+              time.perf_counter() - t0)
     log_answer("/ask", interaction.user.id, answer.answered, len(answer.hits), time.perf_counter() - t0)
 
 

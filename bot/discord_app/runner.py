@@ -83,7 +83,12 @@ def run_bot(settings: Settings) -> int:
     if problem:
         return _fail(problem)
     assert settings.discord_token is not None
-    if not logging.getLogger().handlers:
+    token = settings.discord_token.get_secret_value().strip()
+    if settings.log_format == "json":
+        from bot.logs import configure
+
+        configure("json", logging.INFO, token)
+    elif not logging.getLogger().handlers:
         discord.utils.setup_logging(level=logging.INFO)
     else:  # logging already configured (the CLI, a host, pytest): keep its handlers, still log INFO
         for name in ("bot", "discord"):
@@ -91,6 +96,11 @@ def run_bot(settings: Settings) -> int:
                 logging.getLogger(name).setLevel(logging.INFO)
     for noisy in ("sentence_transformers", "transformers", "faiss", "bm25s", "httpx"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    from bot.logs import RedactSecret
+
+    for handler in logging.getLogger().handlers:  # the token never reaches a log line
+        if not any(isinstance(f, RedactSecret) for f in handler.filters):
+            handler.addFilter(RedactSecret(token))
     # The bot never joins voice: skip discord.py's "PyNaCl/davey is not installed" warnings.
     discord.VoiceClient.warn_nacl = False
     discord.VoiceClient.warn_dave = False

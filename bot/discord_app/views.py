@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.answer import Answer
+from bot.discord_app import feedback
 from bot.discord_app.render import answer_embed, cooldown_text, stats_embed, stats_page_count
 from bot.discord_app.replies import NO_PINGS, log_answer, report_failure
 from bot.followup import Turn
@@ -85,6 +86,21 @@ class AnswerView(ExpiringView):
         await interaction.response.send_modal(FollowUpModal(self.bot, (*self.earlier, Turn.of(self.answer)),
                                                             self.k, self.as_of))
 
+    @discord.ui.button(label="Helpful", emoji="👍", style=discord.ButtonStyle.success)
+    async def vote_up(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        """A good answer: the passages shown count as hits for this question."""
+        await feedback.vote_up(self.bot, interaction, self._message_id(interaction), self.answer)
+
+    @discord.ui.button(label="Not helpful", emoji="👎", style=discord.ButtonStyle.danger)
+    async def vote_down(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        """A bad answer: the passages shown count as misses; a modal asks for a reason."""
+        await feedback.vote_down(self.bot, interaction, self._message_id(interaction), self.answer)
+
+    def _message_id(self, interaction: discord.Interaction) -> int:
+        if self.message is not None:
+            return self.message.id
+        return interaction.message.id if interaction.message is not None else interaction.id
+
     async def _replace(self, interaction: discord.Interaction, offset: int, context: int) -> None:
         await interaction.response.defer()  # search runs in a thread; acknowledge first
         answer = await asyncio.to_thread(self.bot.service.ask, self.question, self.k, offset, context, self.as_of,
@@ -116,6 +132,7 @@ class FollowUpModal(discord.ui.Modal, title="Follow-up question"):
         _, retry = self.bot.cooldown.hit(interaction.user.id)
         if retry is not None:
             await interaction.response.send_message(cooldown_text(retry), ephemeral=True, allowed_mentions=NO_PINGS)
+            self.bot.count("follow-up", "cooled_down", interaction.guild_id)
             return
         await interaction.response.defer(thinking=True)
         answer = await asyncio.to_thread(self.bot.service.ask, self.question.value, self.k, 0, None, self.as_of,
@@ -124,9 +141,12 @@ class FollowUpModal(discord.ui.Modal, title="Follow-up question"):
         view.message = await interaction.followup.send(embed=answer_embed(answer), view=view,
                                                        allowed_mentions=NO_PINGS, wait=True)
         self.bot.remember(view.message.id, self.earlier, answer)
+        self.bot.count("follow-up", "answered" if answer.answered else "not_covered", interaction.guild_id,
+                       time.perf_counter() - t0)
         log_answer("follow-up", interaction.user.id, answer.answered, len(answer.hits), time.perf_counter() - t0)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:  # type: ignore[override]
+        self.bot.count("follow-up", "error", interaction.guild_id)
         await report_failure(interaction, error, "follow-up")
 
 

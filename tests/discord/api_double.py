@@ -58,11 +58,14 @@ class DiscordDouble:
     followups: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
     synced: list[tuple[str, list[str]]] = field(default_factory=list)
     identify: dict[str, Any] | None = None
+    #: Shards `GET /gateway/bot` recommends (discord.py's AutoShardedClient asks for it).
+    shards: int = 1
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._seq = itertools.count(1)
         self._ws: web.WebSocketResponse | None = None
+        self.shard_sockets: dict[int, web.WebSocketResponse] = {}
         self._identified = asyncio.Event()
         self._followup_arrived = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -74,6 +77,7 @@ class DiscordDouble:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get("/api/v10/users/@me", self._me)
+        app.router.add_get("/api/v10/gateway/bot", self._gateway_bot)
         app.router.add_get("/api/v10/oauth2/applications/@me", self._application)
         app.router.add_put("/api/v10/applications/{app}/commands", self._sync)
         app.router.add_put("/api/v10/applications/{app}/guilds/{guild}/commands", self._sync)
@@ -86,8 +90,9 @@ class DiscordDouble:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.close()
+        for ws in {id(w): w for w in [self._ws, *self.shard_sockets.values()] if w is not None}.values():
+            if not ws.closed:
+                await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -105,6 +110,11 @@ class DiscordDouble:
         if request.headers.get("Authorization") != f"Bot {GOOD_TOKEN}":
             return reply({"message": "401: Unauthorized", "code": 0}, status=401)
         return reply(BOT_USER)
+
+    async def _gateway_bot(self, request: web.Request) -> web.Response:
+        return reply({"url": f"ws://127.0.0.1:{self.port}/gateway", "shards": self.shards,
+                      "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0,
+                                              "max_concurrency": 1}})
 
     async def _application(self, request: web.Request) -> web.Response:
         return reply({
@@ -163,29 +173,41 @@ class DiscordDouble:
                 await ws.send_json({"op": 11})
             elif payload["op"] == 2:
                 self.identify = payload["d"]
+                shard = list(payload["d"].get("shard") or [0, 1])
+                self.shard_sockets[shard[0]] = ws
                 await self.dispatch("READY", {
-                    "v": 10, "user": BOT_USER, "guilds": [], "session_id": "double",
-                    "resume_gateway_url": self.gateway_url, "shard": [0, 1],
+                    "v": 10, "user": BOT_USER, "guilds": [], "session_id": f"double-{shard[0]}",
+                    "resume_gateway_url": self.gateway_url, "shard": shard,
                     "application": {"id": str(APP_ID), "flags": 0},
-                })
+                }, shard=shard[0])
                 self._identified.set()
         return ws
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send one gateway DISPATCH event to the connected bot."""
-        assert self._ws is not None
-        await self._ws.send_json({"op": 0, "t": event, "s": next(self._seq), "d": data})
+    async def dispatch(self, event: str, data: dict[str, Any], shard: int | None = None) -> None:
+        """Send one gateway DISPATCH event to the connected bot (on `shard`'s connection when given)."""
+        ws = self.shard_sockets.get(shard) if shard is not None else self._ws
+        assert ws is not None, f"shard {shard} is not connected"
+        await ws.send_json({"op": 0, "t": event, "s": next(self._seq), "d": data})
+
+    async def wait_shards(self, count: int, timeout: float = 30.0) -> None:
+        """Wait until `count` shards identified (bounded by `timeout` seconds)."""
+        deadline = time.monotonic() + timeout
+        while len(self.shard_sockets) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.shard_sockets)} of {count} shards identified")
+            await asyncio.sleep(0.05)
 
     async def wait_identified(self, timeout: float = 30.0) -> None:
         await asyncio.wait_for(self._identified.wait(), timeout)
 
-    async def slash(self, user_id: int, name: str, **options: Any) -> str:
-        """Dispatch a slash command invocation; returns its interaction token."""
+    async def slash(self, user_id: int, name: str, *, shard: int | None = None, guild_id: int = GUILD_ID,
+                    **options: Any) -> str:
+        """Dispatch a slash command invocation (on `shard`, from `guild_id`); returns its token."""
         token = f"token-{next(self._ids)}"
         await self.dispatch("INTERACTION_CREATE", {
             "id": str(next(self._ids)), "application_id": str(APP_ID), "type": 2, "token": token,
-            "version": 1, "guild_id": str(GUILD_ID), "channel_id": str(CHANNEL_ID),
-            "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID),
+            "version": 1, "guild_id": str(guild_id), "channel_id": str(CHANNEL_ID),
+            "channel": {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(guild_id),
                         "name": "general", "position": 0, "permission_overwrites": [],
                         "nsfw": False, "parent_id": None},
             "member": {"user": user_payload(user_id), "roles": [], "joined_at": "2024-01-01T00:00:00+00:00",
@@ -193,9 +215,9 @@ class DiscordDouble:
             "data": {"id": "1", "name": name, "type": 1,
                      "options": [{"name": k, "type": 3, "value": v} for k, v in options.items()]},
             "app_permissions": "2048", "locale": "en-US", "guild_locale": "en-US",
-            "entitlements": [], "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "entitlements": [], "authorizing_integration_owners": {"0": str(guild_id)},
             "context": 0, "attachment_size_limit": 8388608,
-        })
+        }, shard=shard)
         return token
 
     async def wait_followups(self, tokens: list[str], timeout: float) -> None:

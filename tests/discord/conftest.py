@@ -45,7 +45,7 @@ async def discord_world(service: Any, **settings: Any) -> AsyncIterator[World]:
     base = {"discord_guild_id": GUILD_ID, "ask_channel_ids": [1], "ask_cooldown_rate": 100,
             "ask_cooldown_seconds": 60.0}
     bot = create_bot(service.settings.model_copy(update={**base, **settings}), service)
-    env = Env(bot)
+    env = Env(bot, shard_count=None if bot.shard_count else 1)
     guild = env.create_guild("Newsroom", id=GUILD_ID)
     await env.start()
     try:

@@ -47,7 +47,7 @@ async def test_ask_answers_with_cited_passages_and_buttons(seed_service: QAServi
         assert "— Ukraine Maintains Stronghold in Kursk Despite Russian Offensive, sentence 14" in text
         assert embed.footer.text.startswith("Passages 1–3")
         labels = [c["label"] for row in result.response.components for c in row["components"]]
-        assert labels[:3] == ["Show context", "More", "Follow up"]
+        assert labels == ["Show context", "More", "Follow up", "Helpful", "Not helpful"]
 
 
 async def test_ask_with_no_good_match_says_so_and_shows_only_the_nearest(seed_service: QAService) -> None:
