@@ -170,8 +170,8 @@ class VoteStore:
                 args = ((since if since.tzinfo else since.replace(tzinfo=UTC)).astimezone(UTC)
                         .isoformat(timespec="seconds"),)
             out = []
-            for answer, question, passages, vote, reason, guild, channel, at in conn.execute(query + " ORDER BY at, rowid",
-                                                                                             args):
+            found = conn.execute(query + " ORDER BY at, rowid", args)
+            for answer, question, passages, vote, reason, guild, channel, at in found:
                 out.append({"answer": answer, "question": question, "vote": "up" if vote > 0 else "down",
                             "passages": json.loads(passages), "reason": reason, "guild_id": guild,
                             "channel_id": channel, "at": at})
