@@ -28,7 +28,7 @@ from bot.retrieve import Hit, Retrieval, retrieve_vector
 if TYPE_CHECKING:
     from bot.answer import Answer
     from bot.corpus import Passage
-    from bot.embed import Encoder
+    from bot.embed import QueryEncoder
     from bot.index import Index
 
 #: Earlier turns a front end keeps per conversation (only the latest informs the search).
@@ -143,7 +143,7 @@ def prefer(hits: Sequence[Hit], documents: Sequence[str], k: int, offset: int = 
     return [replace(h, rank=offset + i) for i, h in enumerate(order[offset:offset + k], start=1)]
 
 
-def retrieve_follow_up(index: Index, encoder: Encoder, question: str, follow: FollowUp, k: int, *,
+def retrieve_follow_up(index: Index, encoder: QueryEncoder, question: str, follow: FollowUp, k: int, *,
                        offset: int = 0, mode: str = "hybrid", context: int = 0,
                        keep: Callable[[Passage], bool] | None = None) -> Retrieval:
     """Hits `offset+1 … offset+k` for a follow-up: the dense query mixes in the earlier
