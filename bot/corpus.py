@@ -404,6 +404,10 @@ _CLAUSE_BREAKS = (re.compile(r"[;:]\s"), re.compile(r"\s[—–]\s|\s-\s"), re.c
                   re.compile(r"\s(?=(?:and|but|or|while|which|who|as)\s)"), re.compile(r"\s"))
 
 
+#: Characters tokenised at a time when looking for a cut (doubled while a window fits whole).
+_FIT_WINDOW = 8192
+
+
 def fit_pieces(text: str, fit: Fit) -> list[tuple[int, int]]:
     """Cut `text` into `(start, end)` pieces that each fit the model, at clause boundaries.
 
@@ -413,12 +417,20 @@ def fit_pieces(text: str, fit: Fit) -> list[tuple[int, int]]:
     """
     pieces: list[tuple[int, int]] = []
     start = 0
+    window = _FIT_WINDOW
     while True:
         rest = text[start:]
-        limit = fit(rest)
-        if limit is None or limit >= len(rest):
+        # Tokenise a window, not the whole rest (a 1.6 MB line would be tokenised once per
+        # piece: quadratic); a prefix is read the same, so a cut inside the window holds.
+        head = rest[:window]
+        limit = fit(head)
+        if limit is None or limit >= len(head):
+            if len(head) < len(rest):
+                window *= 2  # the whole window fits: look further
+                continue
             pieces.append((start, len(text)))
             return pieces
+        window = _FIT_WINDOW
         cut = 0
         for pattern in _CLAUSE_BREAKS:
             ends = [m.end() if pattern.pattern.startswith(("[", ",")) else m.start()
