@@ -18,7 +18,6 @@ import numpy as np
 
 from bot.embed import Encoder
 
-
 #: Backends whose vectors are one: the ONNX export agrees with torch fp32 to cosine >= 0.9999
 #: (tests/test_onnx.py), so ONNX runs reuse (and add to) the torch vectors; bf16 keeps its own.
 FAMILY = {"onnx": "torch"}
