@@ -406,6 +406,7 @@ _CLAUSE_BREAKS = (re.compile(r"[;:]\s"), re.compile(r"\s[—–]\s|\s-\s"), re.c
 
 #: Characters tokenised at a time when looking for a cut (doubled while a window fits whole).
 _FIT_WINDOW = 8192
+_LEADING_SPACE = re.compile(r"\s*")
 
 
 def fit_pieces(text: str, fit: Fit) -> list[tuple[int, int]]:
@@ -419,13 +420,13 @@ def fit_pieces(text: str, fit: Fit) -> list[tuple[int, int]]:
     start = 0
     window = _FIT_WINDOW
     while True:
-        rest = text[start:]
         # Tokenise a window, not the whole rest (a 1.6 MB line would be tokenised once per
-        # piece: quadratic); a prefix is read the same, so a cut inside the window holds.
-        head = rest[:window]
+        # piece: quadratic), and slice only that window; a prefix is read the same, so a cut
+        # inside the window holds.
+        head = text[start:start + window]
         limit = fit(head)
         if limit is None or limit >= len(head):
-            if len(head) < len(rest):
+            if start + len(head) < len(text):
                 window *= 2  # the whole window fits: look further
                 continue
             pieces.append((start, len(text)))
@@ -434,17 +435,15 @@ def fit_pieces(text: str, fit: Fit) -> list[tuple[int, int]]:
         cut = 0
         for pattern in _CLAUSE_BREAKS:
             ends = [m.end() if pattern.pattern.startswith(("[", ",")) else m.start()
-                    for m in pattern.finditer(rest, 0, limit)]
+                    for m in pattern.finditer(head, 0, limit)]
             ends = [e for e in ends if limit // 3 <= e <= limit]
             if ends:
                 cut = ends[-1]
                 break
         if cut <= 0:
             cut = max(limit, 1)
-        piece = rest[:cut].rstrip()
-        pieces.append((start, start + len(piece)))
-        skip = len(rest[cut:]) - len(rest[cut:].lstrip())
-        start += cut + skip
+        pieces.append((start, start + len(head[:cut].rstrip())))
+        start = _LEADING_SPACE.match(text, start + cut).end()  # type: ignore[union-attr]
         if start >= len(text):
             return pieces
 
