@@ -96,6 +96,9 @@ async def test_healthz_and_metrics_answer_while_the_bot_runs_and_report_an_index
         assert status == 200 and body.startswith("ok: 1 shard(s) connected, 16 passages indexed")
         token = await double.slash(501, "ask", question=QUESTION)
         await double.wait_followups([token], timeout=30)
+        # the counter is bumped just after the follow-up is sent: wait for it, not for the send
+        await until(lambda: sample(bot.metrics.exposition().decode(), "newsbot_questions_total",
+                                   frontend="/ask", outcome="answered", shard="0") is not None)
         status, text = await asyncio.to_thread(get, base + "/metrics")
         assert status == 200
         assert sample(text, "newsbot_questions_total", frontend="/ask", outcome="answered", shard="0") == 1.0
@@ -152,6 +155,10 @@ async def test_two_shards_both_answer_and_metrics_count_per_shard(
         await double.wait_followups(list(tokens.values()), timeout=30)
         for token in tokens.values():
             assert "11,000 North Korean soldiers" in json.dumps(double.followups[token][1]["embeds"])
+        # the counter is bumped just after the follow-up is sent: wait for it, not for the send
+        await until(lambda: all(sample(bot.metrics.exposition().decode(), "newsbot_questions_total",
+                                       frontend="/ask", outcome="answered", shard=s) is not None
+                                for s in ("0", "1")))
         text = bot.metrics.exposition().decode()
         for shard in ("0", "1"):
             assert sample(text, "newsbot_questions_total", frontend="/ask", outcome="answered", shard=shard) == 1.0
