@@ -39,13 +39,15 @@ def _service(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """An embedding progress bar on stderr, shown only when stderr is a terminal (tqdm's
+    `disable=None`), so piped or logged output carries no carriage-return frames."""
     from tqdm import tqdm
 
     bar: list[tqdm] = []
 
     def update(done: int, total: int) -> None:
         if not bar:
-            bar.append(tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr))
+            bar.append(tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr, disable=None))
         bar[0].update(done - bar[0].n)
 
     def close() -> None:

@@ -102,6 +102,7 @@ def test_ask_json_batch_answers_one_question_per_line(tmp_path: Path) -> None:
     build = run_cli("build", "--corpus", str(corpus), "--index", str(index))
     assert build.returncode == 0, build.stderr
     assert "documents: 1\npassages: 16\n" in build.stdout and "skipped files: 0" in build.stdout
+    assert "embedding" not in build.stderr and "\r" not in build.stderr  # no progress bar into a pipe
     questions = "\n".join(q for q, _ in SEED_QUESTIONS) + "\nWhat is the capital of France?\n\n"
     proc = run_cli("ask", "--json", "--k", "2", "--corpus", str(corpus), "--index", str(index),
                    stdin=questions)
