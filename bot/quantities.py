@@ -356,6 +356,8 @@ def find_quantities(sentence: str) -> list[Quantity]:
         if _NOT_A_FIGURE.match(tail):
             continue
         unit, value, end = _unit_after(sentence, digits_end, raw, currency)
+        if unit == "count" and sentence.startswith("-strong", end):
+            end += len("-strong")  # "a 5,000-strong force": a count of the force's people
         if end < len(sentence) and (sentence[end].isalnum() or sentence[end] == "-" and
                                     re.match(r"-\d", sentence[end:]) is None and unit == "count"):
             continue  # "1990s", "3G", "4-4-2", "10-point"

@@ -81,7 +81,52 @@ def same_statement(a: str, b: str) -> bool:
         return False
     if (sa & QUESTION_WORDS) != (sb & QUESTION_WORDS):
         return False
-    return not (_names(a) ^ _names(b)) & diff
+    if (_names(a) ^ _names(b)) & diff:
+        return False
+    # The same actors in another order ("Russia said Ukraine attacked" / "Ukraine said Russia
+    # attacked") swap who did what.
+    na, nb = _names(a), _names(b)
+    if [w for w in wa if w in na] != [w for w in wb if w in nb]:
+        return False
+    # A word swapped for its opposite ("rose" / "fell", "won" / "lost") reverses the statement;
+    # other swaps ("covered" / "flooded") are a rewrite of the same wire sentence.
+    only_a, only_b = sa - sb, sb - sa
+    return not any(_opposite(x, y) for x in only_a for y in only_b)
+
+
+#: Pairs of opposite words news copy swaps (matched on word forms: "rose" / "falls").
+OPPOSITES = (("rise", "fall"), ("rose", "fell"), ("risen", "fallen"), ("up", "down"),
+             ("increase", "decrease"), ("increase", "cut"), ("higher", "lower"), ("more", "less"),
+             ("more", "fewer"), ("most", "least"), ("gain", "loss"), ("gain", "lose"), ("won", "lost"),
+             ("win", "lose"), ("win", "loss"), ("before", "after"), ("above", "below"), ("over", "under"),
+             ("accept", "reject"), ("approve", "reject"), ("support", "oppose"), ("confirm", "deny"),
+             ("guilty", "innocent"), ("open", "close"), ("allow", "ban"), ("start", "end"),
+             ("begin", "end"), ("enter", "leave"), ("advance", "retreat"), ("strong", "weak"),
+             ("surplus", "deficit"), ("profit", "loss"), ("boost", "cut"), ("raise", "cut"),
+             ("expand", "shrink"), ("grow", "shrink"), ("grew", "shrank"), ("best", "worst"),
+             ("better", "worse"), ("early", "late"), ("earlier", "later"), ("first", "last"),
+             ("north", "south"), ("east", "west"), ("buy", "sell"), ("bought", "sold"),
+             ("import", "export"), ("arrive", "depart"), ("include", "exclude"), ("legal", "illegal"),
+             ("likely", "unlikely"), ("able", "unable"), ("succeed", "fail"), ("success", "failure"))
+
+
+def _opposite(a: str, b: str) -> bool:
+    """Whether `a` and `b` are forms of two opposite words (`OPPOSITES`)."""
+    return any((_same_stem(a, x) and _same_stem(b, y)) or (_same_stem(a, y) and _same_stem(b, x))
+               for x, y in OPPOSITES)
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """Two forms of one word: a shared start of 4 letters or more that covers all but the last 3
+    letters of each ("says"/"said", "attack"/"attacked", "announced"/"announces")."""
+    if min(len(a), len(b)) < 4:
+        return a == b  # "up" is not a form of "upset"
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n >= 4 and len(a) - n <= 3 and len(b) - n <= 3
 
 
 #: A saved copy's file name: "wire (1).txt", "wire - Copy.txt", "wire copy 2.md", "Copy of wire.txt".

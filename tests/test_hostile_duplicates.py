@@ -105,3 +105,18 @@ def test_equal_scores_are_ordered_by_document_then_sentence(dup_service: QAServi
                      encoder=dup_service.encoder)
     hits = [h for h in bm25.ask("Ostrava ferry sank", k=5).hits if "Ostrava" in h.passage.text]
     assert [h.passage.document for h in hits] == ["a.txt", "b.txt", "c.txt"]
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("Russian officials said Ukraine attacked the power plant near the border on Monday night.",
+     "Ukrainian officials said Russia attacked the power plant near the border on Monday night."),
+    ("Russia said Ukraine attacked the power plant near the border town on Monday night.",
+     "Ukraine said Russia attacked the power plant near the border town on Monday night."),
+    ("Food prices rose sharply in March across the region, the statistics ministry said.",
+     "Food prices fell sharply in March across the region, the statistics ministry said."),
+    ("The ruling party won the most seats in the northern provinces, officials said on Friday.",
+     "The ruling party lost the most seats in the northern provinces, officials said on Friday."),
+])
+def test_swapped_actors_or_an_opposite_word_are_two_statements(a: str, b: str) -> None:
+    assert same_statement(a, b) is False
+    assert same_statement(a, a.replace(" on ", " late on ")) is True  # a word added: one statement

@@ -89,3 +89,9 @@ def test_ranges_keep_both_ends(sentence: str, low: int, high: int, unit: str) ->
                                       "Chelsea won 2-1.", "A 45-6 win."])
 def test_a_change_or_a_score_is_not_a_range(sentence: str) -> None:
     assert not [q for q in find_quantities(sentence) if q.is_range]
+
+
+def test_a_force_of_n_strong_is_a_count_of_the_force() -> None:
+    stats = stats_of("A 5,000-strong force crossed the border on Monday, officials said.")
+    assert [(v, u) for _, v, _, _, u in stats] == [(5000, "count")]
+    assert "force" in stats[0][0]
