@@ -84,8 +84,8 @@ def engine(cluster: object) -> Iterator[object]:
 
 
 def assert_same_index(ray_index: Index, local: Index) -> None:
-    assert ray_index.passages == local.passages
-    assert ray_index.documents == local.documents
+    assert list(ray_index.passages) == list(local.passages)  # format 3: SQLite-backed sequences
+    assert dict(ray_index.documents) == dict(local.documents)
     assert [s.to_json() for s in ray_index.stats] == [s.to_json() for s in local.stats]
     cosines = np.sum(np.asarray(ray_index.embeddings) * np.asarray(local.embeddings), axis=1)
     assert ray_index.embeddings.shape == local.embeddings.shape and float(cosines.min()) >= 0.9999
