@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     top_k: int = Field(default=3, ge=1, le=25)
     #: Modes dense, bm25 and hybrid: minimum cosine similarity of the best passage for the
     #: question to count as answered, calibrated on SQuAD dev tuning articles
-    #: (`python -m evaluation threshold`). Unused by the default "rerank" mode.
+    #: (`python -m evaluation threshold`). Unused by the "rerank" mode.
     score_threshold: float = Field(default=0.43, ge=-1.0, le=1.0)
     #: Mode rerank: minimum "covered" probability for the question to count as answered; None
     #: takes the one calibrated with the weights (`bot/rerank_weights.json`, chosen by
@@ -171,8 +171,6 @@ class Settings(BaseSettings):
     @classmethod
     def _known_mode(cls, value: str) -> str:
         """Checked at start: a typo would otherwise fail at the first question."""
-        from bot.retrieve import MODES
-
         if value not in MODES:
             raise ValueError(f"unknown retrieval mode; use one of {', '.join(MODES)}")
         return value
@@ -195,13 +193,6 @@ class Settings(BaseSettings):
             value = json.loads(text) if text.startswith("[") else text.replace(",", " ").split()
         if isinstance(value, list):
             return [str(v).strip().lower() for v in value if str(v).strip()]
-        return value
-
-    @field_validator("retrieval_mode")
-    @classmethod
-    def _known_mode(cls, value: str) -> str:
-        if value not in MODES:
-            raise ValueError(f"use one of {', '.join(MODES)}")
         return value
 
     @field_validator("covered_threshold", mode="before")
