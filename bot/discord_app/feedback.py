@@ -46,8 +46,11 @@ async def vote_up(bot: NewsBot, interaction: discord.Interaction, message_id: in
 
 async def vote_down(bot: NewsBot, interaction: discord.Interaction, message_id: int, answer: Answer) -> None:
     """👎: open the reason modal at once (a modal must be the first response), then store the vote."""
-    await interaction.response.send_modal(ReasonModal(bot, message_id))
-    if not await record_vote(bot, interaction, message_id, answer, False):
+    modal = ReasonModal(bot, message_id)
+    await interaction.response.send_modal(modal)
+    # The reason may come back before the vote is stored: the modal waits for this task first.
+    modal.recorded = asyncio.ensure_future(record_vote(bot, interaction, message_id, answer, False))
+    if not await modal.recorded:
         await interaction.followup.send(NOT_SAVED, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
@@ -62,11 +65,14 @@ class ReasonModal(discord.ui.Modal, title="What was wrong with this answer?"):
         super().__init__(timeout=600)
         self.bot = bot
         self.message_id = message_id
+        self.recorded: asyncio.Future[bool] | None = None  # the 👎 being stored (set by vote_down)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         text = (self.reason.value or "").strip()
         saved = True
-        if text:
+        if self.recorded is not None:
+            saved = await asyncio.shield(self.recorded)  # the vote first, then its reason
+        if text and saved:
             saved = await asyncio.to_thread(self.bot.votes.set_reason, self.message_id, interaction.user.id, text)
         await interaction.response.send_message(THANKS_REASON if saved else NOT_SAVED, ephemeral=True,
                                                 allowed_mentions=NO_PINGS)
