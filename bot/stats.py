@@ -361,6 +361,25 @@ def _same_figure(a: _Mention, b: _Mention) -> bool:
     return bool(ca) and (ca == cb or len(ca & cb) >= 2)
 
 
+def _signature(m: _Mention) -> tuple[Any, ...]:
+    """Everything `_same_figure(a, m)` reads of its second mention `m`, but the document."""
+    q = m.quantity
+    return (frozenset(m.keys), q.date, q.text.lower(), m.counts)
+
+
+def _same_as_any(m: _Mention, by_doc: dict[str, _Mention]) -> bool:
+    """`any(_same_figure(m, o) for o in members)` for members that share one `_signature`,
+    `by_doc` holding one of them per document: the answer depends on the other member only
+    through its signature and whether its document is `m`'s."""
+    same = by_doc.get(m.citation.document)
+    if same is not None and _same_figure(m, same):
+        return True
+    for doc, other in by_doc.items():
+        if doc != m.citation.document:
+            return _same_figure(m, other)
+    return False
+
+
 def _display(m: _Mention, counts: str, after: bool) -> str:
     q = m.quantity
     text = " ".join(q.text.split())
@@ -375,13 +394,17 @@ def _display(m: _Mention, counts: str, after: bool) -> str:
 
 
 def _stat(group: list[_Mention]) -> Stat:
-    best = max(group, key=lambda m: (sum(a.start >= 0 for a in m.quantity.alts), m.quality, -group.index(m)))
-    named = max(group, key=lambda m: (m.quality, len(m.counts) <= 60, -group.index(m)))
+    # Earliest member first among equals (positions, not `group.index`: a group of n copies
+    # cost n² comparisons).
+    _, best = max(((sum(a.start >= 0 for a in m.quantity.alts), m.quality, -i), m) for i, m in enumerate(group))
+    _, named = max(((m.quality, len(m.counts) <= 60, -i), m) for i, m in enumerate(group))
     q = best.quantity
     also = tuple(UnitForm(a.text, a.value, a.unit) for a in q.alts)
     cites: list[Citation] = []
+    seen: set[tuple[str, str]] = set()
     for m in group:
-        if all((c.document, c.text) != (m.citation.document, m.citation.text) for c in cites):
+        if (m.citation.document, m.citation.text) not in seen:
+            seen.add((m.citation.document, m.citation.text))
             cites.append(m.citation)
     date = q.date if q.unit == "date" else next((m.date for m in group if m.date), None)
     if date is None and q.unit != "date":  # the sentence gives no date: the publication date
@@ -441,13 +464,17 @@ def stats_of_mentions(found: Iterable[list[_Mention]]) -> list[Stat]:
     """`extract_stats` from each passage's `mentions(passage)`, in passage order: the parsing
     (per passage, the costly part) can run anywhere, e.g. on Ray workers; this merge runs once."""
     groups: list[list[_Mention]] = []
+    # Per group, its members by what `_same_figure` reads of them (`_signature`), one member per
+    # document each: comparing with those is comparing with every member, without the n² of a
+    # figure that many documents repeat.
+    kinds: list[dict[tuple[Any, ...], dict[str, _Mention]]] = []
     index: dict[tuple[str, Any, Any, Any, Any], list[int]] = {}
     for found_in_passage in found:
         for m in found_in_passage:
             target = None
             for key in m.keys:
                 for gi in index.get(key, []):
-                    if any(_same_figure(m, other) for other in groups[gi]):
+                    if any(_same_as_any(m, by_doc) for by_doc in kinds[gi].values()):
                         target = gi
                         break
                 if target is not None:
@@ -455,7 +482,9 @@ def stats_of_mentions(found: Iterable[list[_Mention]]) -> list[Stat]:
             if target is None:
                 target = len(groups)
                 groups.append([])
+                kinds.append({})
             groups[target].append(m)
+            kinds[target].setdefault(_signature(m), {}).setdefault(m.citation.document, m)
             for key in m.keys:
                 if target not in index.setdefault(key, []):
                     index[key].append(target)
