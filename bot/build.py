@@ -30,10 +30,13 @@ from bot.errors import (
 )
 from bot.index import (
     METRIC,
+    SEGMENT_MIN_PASSAGES,
     DocumentRecord,
     EmptySparseIndex,
     Index,
+    Reuse,
     build_lock,
+    can_append,
     heal,
     load_index,
     new_build_folder,
@@ -194,6 +197,21 @@ def _export(encoder: Encoder, folder: Path, previous: Index | None) -> dict[str,
         return None
 
 
+def _orders(documents: list[Document], previous: Index | None, kept: dict[str, list[Passage]],
+            shards: int) -> list[list[Document]]:
+    """The document orders to try: the previous build's order with new documents after it when
+    the corpus only grew (every earlier document unchanged) and the index is large enough for
+    segments (`bot.index.SEGMENT_MIN_PASSAGES`), then the corpus's own order (`documents`)."""
+    if previous is None or shards > 1 or previous.size < SEGMENT_MIN_PASSAGES:
+        return [documents]
+    earlier = [summary[0] for summary in previous.document_summaries()]
+    if not all(doc_id in kept for doc_id in earlier):
+        return [documents]
+    by_id = {doc.id: doc for doc in documents}
+    grown = [by_id[doc_id] for doc_id in earlier] + [doc for doc in documents if doc.id not in set(earlier)]
+    return [grown, documents]
+
+
 def build(
     corpus_dir: Path,
     index_dir: Path,
@@ -248,25 +266,36 @@ def build(
                 kept[doc.id] = old.passages()
         changed = [doc for doc in loaded.documents if doc.id not in kept]
         segmented = dict(zip((d.id for d in changed), engine.segment(changed, loaded.notes), strict=True))
-        for doc in loaded.documents:
-            passages = kept[doc.id] if doc.id in kept else segmented[doc.id]
-            records.append(DocumentRecord.of(doc, passages))
-            all_passages.extend(passages)
-        passages, duplicates = merge_copies(all_passages)
+        old_texts: list[str] = list(previous.passage_texts()) if previous is not None else []
+        reuse: Reuse | None = None
+        # Only documents added to a large index: the earlier ones first, in their order, so that
+        # every earlier passage keeps its id and its vectors can be linked (`bot.index`, Segments).
+        for documents in _orders(loaded.documents, previous, kept, shards):
+            records, all_passages = [], []
+            for doc in documents:
+                passages = kept[doc.id] if doc.id in kept else segmented[doc.id]
+                records.append(DocumentRecord.of(doc, passages))
+                all_passages.extend(passages)
+            passages, duplicates = merge_copies(all_passages)
+            if previous is not None and documents is not loaded.documents:
+                n_old = len(old_texts)
+                if can_append(previous.manifest, n_old, len(passages), shards) \
+                        and all(passages[i].text == old_texts[i] for i in range(n_old)):
+                    reuse = Reuse(previous.path, previous.manifest, n_old)
+                    break
         timings["segment"] = time.perf_counter() - t0
 
-        # 2. Embed what is new; reuse embeddings by text hash.
+        # 2. Embed what is new; reuse embeddings by text hash (linked segments: not even copied).
         t1 = time.perf_counter()
-        cache: dict[str, int] = {}
-        if previous is not None:
-            cache = {text: i for i, text in enumerate(previous.passage_texts())}
-        embeddings = np.empty((len(passages), encoder.dimension), dtype=np.float32)
-        todo = [i for i, p in enumerate(passages) if p.text not in cache]
-        if previous is not None and len(todo) < len(passages):
-            rows = np.array([i for i, p in enumerate(passages) if p.text in cache], dtype=np.int64)
+        cache = {text: i for i, text in enumerate(old_texts)}
+        first = reuse.rows if reuse is not None else 0
+        embeddings = np.empty((len(passages) - first, encoder.dimension), dtype=np.float32)
+        todo = [i for i in range(first, len(passages)) if passages[i].text not in cache]
+        if previous is not None and len(todo) < len(passages) - first:
+            rows = np.array([i for i in range(first, len(passages)) if passages[i].text in cache], dtype=np.int64)
             source = np.array([cache[passages[i].text] for i in rows], dtype=np.int64)
             order = np.argsort(source)  # read the memory-mapped rows in file order
-            embeddings[rows[order]] = previous.embeddings[source[order]]
+            embeddings[rows[order] - first] = previous.embeddings[source[order]]
         if todo:
             done = 0
 
@@ -276,7 +305,7 @@ def build(
                 if progress is not None:
                     progress(done, len(todo))
 
-            embeddings[todo] = engine.encode([passages[i].text for i in todo], step)
+            embeddings[np.asarray(todo) - first] = engine.encode([passages[i].text for i in todo], step)
         timings["embed"] = time.perf_counter() - t1
 
         # 3. Sparse index and stats, then write and swap.
@@ -312,7 +341,7 @@ def build(
         manifest["encoder"] = _export(encoder, folder, previous)
         write_build(folder, manifest=manifest, records=records, passages=passages,
                     embeddings=embeddings, sparse=sparse, stats=stat_json,
-                    stat_phrases=phrases, bounds=bounds)
+                    stat_phrases=phrases, bounds=bounds, reuse=reuse)
         final = publish(folder, index_dir)
         timings["write"] = time.perf_counter() - t3
     return BuildReport(

@@ -7,6 +7,18 @@ Layout of `index/`:
                        embeddings.npy, index.faiss, bm25/, stats.json, stat_phrases.json/.npy
                        (with INDEX_SHARDS > 1: faiss/shard-NNN.faiss and bm25/shard-NNN/ instead
                        of index.faiss and bm25's matrix; `bot.shards`, docs/SCALE.md)
+                       segments/NNN/embeddings.npy + index.faiss: the vectors of passages added by
+                       later incremental builds (see "Segments" below)
+
+Segments: from `SEGMENT_MIN_PASSAGES` passages on, a build that only adds documents to the
+previous one (every earlier passage keeps its id and text) hard-links the previous build's
+vector files (embeddings.npy and index.faiss, which hold passage ids `[0, n0)`, and its
+segments/NNN/) and writes only the new passages' vectors as one more segment; the manifest's
+`segments` lists each segment's `[start, stop)` ids. The passage store, BM25 and stats are
+rewritten (BM25's IDF and the reprint and stat merges span the whole corpus). Linked files
+are never written to, so the previous build keeps serving unchanged until `CURRENT` moves, and
+a killed build leaves only its temporary folder. After `MAX_SEGMENTS` segments, or when the
+index would cross `FLAT_MAX_PASSAGES`, a build rewrites every vector (compaction).
 
 A build is written into a hidden temporary folder, renamed to `build-<stamp>`, and only then
 named in `CURRENT`; a reader resolves `CURRENT` once, so it always sees one whole build, and a
@@ -58,6 +70,15 @@ FLAT_MAX_PASSAGES = 100_000
 #: over 1M vectors on 2 cores, against ~20 s for IVF, so the product does not use it.
 HNSW_M = 32
 HNSW_EF_SEARCH = 64
+#: From this many passages an incremental build hard-links the previous build's vectors and
+#: appends a segment; below it, rewriting every file takes well under a second and keeps every
+#: build independent of the others (a damaged file then never breaks the previous build too).
+SEGMENT_MIN_PASSAGES = 20_000
+#: Segments an index may have before an incremental build rewrites the vectors whole.
+MAX_SEGMENTS = 8
+SEGMENTS_DIR = "segments"
+#: Files of a segment (segment 0's sit in the build folder itself).
+SEGMENT_FILES = ("embeddings.npy", "index.faiss")
 
 
 @dataclass(frozen=True)
@@ -213,12 +234,51 @@ class LazyMapping(Mapping[str, np.ndarray]):
         return len(self._get())
 
 
+class SegmentedArray:
+    """Row-wise concatenation of `(n_i, d)` arrays (memory-mapped segments) without a copy:
+    indexing by an int, a slice, a list or an int array returns a NumPy array, as the one
+    array would; `np.asarray` copies all rows."""
+
+    def __init__(self, parts: Sequence[np.ndarray]) -> None:
+        self.parts = list(parts)
+        self.starts = np.cumsum([0] + [len(p) for p in self.parts])
+        width = self.parts[0].shape[1] if self.parts else 0
+        self.shape = (int(self.starts[-1]), width)
+        self.dtype = self.parts[0].dtype if self.parts else np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if isinstance(key, (int, np.integer)):
+            i = int(key) + (self.shape[0] if key < 0 else 0)
+            if not 0 <= i < self.shape[0]:
+                raise IndexError(f"row {key} out of range (0..{self.shape[0] - 1})")
+            s = int(np.searchsorted(self.starts, i, side="right")) - 1
+            return np.asarray(self.parts[s][i - self.starts[s]])
+        rows = np.arange(self.shape[0])[key] if isinstance(key, slice) else np.asarray(key, dtype=np.int64)
+        rows = np.where(rows < 0, rows + self.shape[0], rows)
+        if rows.size and (rows.min() < 0 or rows.max() >= self.shape[0]):
+            raise IndexError(f"row out of range (0..{self.shape[0] - 1})")
+        out = np.empty((*rows.shape, self.shape[1]), dtype=self.dtype)
+        seg = np.searchsorted(self.starts, rows, side="right") - 1
+        for s in np.unique(seg):
+            mask = seg == s
+            out[mask] = self.parts[s][rows[mask] - self.starts[s]]
+        return out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        whole = np.concatenate([np.asarray(p) for p in self.parts]) if self.parts else \
+            np.empty(self.shape, dtype=self.dtype)
+        return whole if dtype is None else whole.astype(dtype)
+
+
 @dataclass
 class Index:
     """A loaded build: search it, read its passages and documents.
 
-    `embeddings` is `(n, d)` float32, memory-mapped; `passages[i]` is row `i` of both the
-    embeddings and the FAISS index.
+    `embeddings` is `(n, d)` float32, memory-mapped (a `SegmentedArray` of them in a
+    segmented build); `passages[i]` is row `i` of both the embeddings and the FAISS index.
     """
 
     path: Path
@@ -227,7 +287,7 @@ class Index:
     #: A list in memory, or a `bot.passage_store.PassageStore` read on demand (a loaded build).
     passages: Sequence[Passage]
     documents: Mapping[str, DocumentRecord]
-    embeddings: np.ndarray
+    embeddings: np.ndarray | SegmentedArray
     sparse: SparseIndex
     #: Read from stats.json on first use in a loaded build (`Lazy`).
     stats: Sequence[Stat]
@@ -358,6 +418,66 @@ def new_build_folder(index_dir: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Reuse:
+    """The previous build whose vector segments an incremental build links: its folder, its
+    manifest, and `rows`, its passage count (ids `[0, rows)` keep their texts and vectors)."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    rows: int
+
+
+def segment_ranges(manifest: Mapping[str, Any]) -> list[tuple[int, int]]:
+    """The `[start, stop)` passage ids of each vector segment of a build (one for an
+    unsegmented build)."""
+    found = manifest.get("segments")
+    if found:
+        return [(int(a), int(b)) for a, b in found]
+    return [(0, int(manifest.get("passages") or 0))]
+
+
+def segment_folder(folder: Path, s: int) -> Path:
+    """Where segment `s`'s files are: the build folder itself for segment 0."""
+    return folder if s == 0 else folder / SEGMENTS_DIR / f"{s:03d}"
+
+
+def can_append(previous: Mapping[str, Any], old_rows: int, new_rows: int, shards: int) -> bool:
+    """Whether a build of `new_rows` passages whose first `old_rows` are the previous build's
+    (same ids, texts, vectors) may link that build's vector segments (see "Segments")."""
+    return (shards <= 1 and not previous.get("shards") and old_rows >= SEGMENT_MIN_PASSAGES
+            and new_rows >= old_rows
+            and (old_rows <= FLAT_MAX_PASSAGES) == (new_rows <= FLAT_MAX_PASSAGES)
+            and len(segment_ranges(previous)) + (new_rows > old_rows) <= MAX_SEGMENTS)
+
+
+def _empty_like(reuse: Reuse, dim: int) -> faiss.Index:
+    """An empty FAISS index of the previous build's kind: flat, or its trained IVF (same
+    coarse quantizer, so a new segment lists and encodes vectors as the first one does)."""
+    if reuse.rows <= FLAT_MAX_PASSAGES:
+        return faiss.IndexFlatIP(dim)
+    trained = faiss.read_index(str(reuse.folder / "index.faiss"))
+    trained.reset()
+    return trained
+
+
+def _link_segments(reuse: Reuse, folder: Path) -> tuple[list[list[int]], list[str]]:
+    """Hard-link every vector segment of the previous build into `folder` (a copy across
+    file systems); returns the ranges and the linked file names."""
+    names = []
+    ranges = segment_ranges(reuse.manifest)
+    for s in range(len(ranges)):
+        src, dst = segment_folder(reuse.folder, s), segment_folder(folder, s)
+        dst.mkdir(parents=True, exist_ok=True)
+        for name in SEGMENT_FILES:
+            try:
+                os.link(src / name, dst / name)
+            except OSError:
+                shutil.copy2(src / name, dst / name)
+            names.append((dst / name).relative_to(folder).as_posix())
+    return [list(r) for r in ranges], names
+
+
 def write_build(
     folder: Path,
     *,
@@ -369,21 +489,42 @@ def write_build(
     stats: list[dict[str, Any]],
     stat_phrases: tuple[list[str], np.ndarray] | None = None,
     bounds: list[tuple[int, int]] | None = None,
+    reuse: Reuse | None = None,
 ) -> None:
     """Write every file of a build into `folder` (a temporary folder from `new_build_folder`).
 
     With more than one range in `bounds` (`bot.shards.shard_bounds`, the same ranges `sparse`
     was built with), the FAISS index is written as one file per shard, `faiss/shard-000.faiss`
     ..., and the ranges go into the manifest as `shards`.
+
+    With `reuse` (see `can_append`), `embeddings` holds only rows `reuse.rows..n`: the previous
+    build's vector segments are linked, not rewritten, and the new rows become one more segment.
     """
     write_store(folder / STORE_FILE, records, passages)
-    np.save(folder / "embeddings.npy", np.ascontiguousarray(embeddings, dtype=np.float32))
-    if bounds is not None and len(bounds) > 1:
+    linked: list[str] = []
+    if reuse is not None:
+        ranges, linked = _link_segments(reuse, folder)
+        if len(passages) > reuse.rows:
+            seg = segment_folder(folder, len(ranges))
+            seg.mkdir(parents=True)
+            new = np.ascontiguousarray(embeddings, dtype=np.float32)
+            np.save(seg / "embeddings.npy", new)
+            part = _empty_like(reuse, new.shape[1])
+            serving_threads = faiss.omp_get_max_threads()
+            faiss.omp_set_num_threads(os.cpu_count() or 1)
+            part.add(new)
+            faiss.omp_set_num_threads(serving_threads)
+            faiss.write_index(part, str(seg / "index.faiss"))
+            ranges.append([reuse.rows, len(passages)])
+        manifest = {**manifest, "segments": ranges}
+    elif bounds is not None and len(bounds) > 1:
+        np.save(folder / "embeddings.npy", np.ascontiguousarray(embeddings, dtype=np.float32))
         (folder / "faiss").mkdir()
         for s, part in enumerate(make_faiss_shards(embeddings, bounds)):
             faiss.write_index(part, str(folder / "faiss" / f"shard-{s:03d}.faiss"))
         manifest = {**manifest, "shards": [list(b) for b in bounds]}
     else:
+        np.save(folder / "embeddings.npy", np.ascontiguousarray(embeddings, dtype=np.float32))
         faiss.write_index(make_faiss_index(embeddings), str(folder / "index.faiss"))
     sparse.save(folder / "bm25")
     _write_json(folder / "stats.json", stats)
@@ -395,7 +536,10 @@ def write_build(
     files = sorted(p for p in folder.rglob("*") if p.is_file()
                    and p.relative_to(folder).parts[0] != EXPORT_DIR)
     sizes = {p.relative_to(folder).as_posix(): p.stat().st_size for p in files}
-    digests = {p.relative_to(folder).as_posix(): _sha256(p) for p in files}
+    # Linked files are the previous build's bytes: their recorded hashes hold.
+    known = reuse.manifest.get("sha256", {}) if reuse is not None else {}
+    digests = {name: known[name] if name in linked and name in known else _sha256(folder / name)
+               for name in sizes}
     _write_json(folder / "manifest.json",
                 {**manifest, "format": FORMAT_VERSION, "sizes": sizes, "sha256": digests})
     write_verified(folder, [*sizes, *(manifest.get("encoder") or {}).get("files", {})])
@@ -606,8 +750,9 @@ def load_index(index_dir: Path, model: str, dimension: int | None = None) -> Ind
     manifest = read_manifest(folder)
     check_model(manifest, model, dimension)
     bounds = manifest.get("shards")
+    ranges = segment_ranges(manifest)
     faiss_paths = ([folder / "faiss" / f"shard-{s:03d}.faiss" for s in range(len(bounds))] if bounds
-                   else [folder / "index.faiss"])
+                   else [segment_folder(folder, s) / "index.faiss" for s in range(len(ranges))])
     faiss_path = faiss_paths[0]
     parts = []
     for faiss_path in faiss_paths:
@@ -617,16 +762,21 @@ def load_index(index_dir: Path, model: str, dimension: int | None = None) -> Ind
             raise _corrupt(faiss_path, "unreadable") from exc
     if bounds and [p.ntotal for p in parts] != [b - a for a, b in bounds]:
         raise _corrupt(folder / "faiss", "inconsistent with the manifest's shard ranges")
+    if manifest.get("segments") and [p.ntotal for p in parts] != [b - a for a, b in ranges]:
+        raise _corrupt(folder / SEGMENTS_DIR, "inconsistent with the manifest's segment ranges")
     faiss_index = join_faiss_shards(parts)
     try:
         passages, records = open_store(folder / STORE_FILE)
     except sqlite3.DatabaseError as exc:
         raise _corrupt(folder / STORE_FILE, f"unreadable ({exc})") from exc
-    emb_path = folder / "embeddings.npy"
-    try:
-        embeddings = np.load(emb_path, mmap_mode="r")
-    except (OSError, ValueError) as exc:
-        raise _corrupt(emb_path, "unreadable") from exc
+    emb_parts = []
+    for s in range(len(ranges)):
+        emb_path = segment_folder(folder, s) / "embeddings.npy"
+        try:
+            emb_parts.append(np.load(emb_path, mmap_mode="r"))
+        except (OSError, ValueError) as exc:
+            raise _corrupt(emb_path, "unreadable") from exc
+    embeddings: np.ndarray | SegmentedArray = emb_parts[0] if len(emb_parts) == 1 else SegmentedArray(emb_parts)
     n = manifest.get("passages")
     if not (faiss_index.ntotal == len(passages) == embeddings.shape[0] == n):
         raise _corrupt(faiss_path, f"inconsistent ({faiss_index.ntotal} vectors, {len(passages)} passages)")
