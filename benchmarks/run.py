@@ -5,8 +5,10 @@ Every timing is printed with its ratio to a floor measured in the same run:
 - answer latency (retrieve + compose, model loaded) vs one query encode + one FAISS search.
 - the build on Ray (2 workers) vs the local build of the same articles (`--ray-articles`);
 - sharded search (1, 4, 16 shards) vs one index: p50 and exact agreement (benchmarks/distributed.py).
-Run parts with `--parts build,latency,cold,backends,peer,scale,ray,shards,million`; `--articles N`
-limits BBC; `million` is `benchmarks/million.py` (a 1M-passage index through the product, long).
+- adding 100 articles to an `--incremental-n`-passage index vs its full build (`incremental`).
+Run parts with `--parts build,latency,cold,backends,peer,scale,ray,shards,incremental,million`;
+`--articles N` limits BBC; `million` is `benchmarks/million.py` (a 1M-passage index through the
+product, long), `incremental` its build-and-add steps at a size that fits in minutes.
 Everything is written under a temporary folder; the corpus is read from ../shared/data.
 """
 
@@ -36,7 +38,7 @@ from bot.index import load_index  # noqa: E402
 from bot.service import QAService  # noqa: E402
 from evaluation import data as eval_data  # noqa: E402
 
-PARTS = ("build", "latency", "cold", "backends", "peer", "scale", "ray", "shards", "million")
+PARTS = ("build", "latency", "cold", "backends", "peer", "scale", "ray", "shards", "incremental", "million")
 
 
 def pct(times: list[float], q: float) -> float:
@@ -199,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--peer-sentences", type=int, default=10_000, help="sentences for the txtai comparison")
     p.add_argument("--scale-n", type=int, default=1_000_000, help="synthetic index size")
     p.add_argument("--million-n", type=int, default=1_000_000, help="passages of the product-built index")
+    p.add_argument("--incremental-n", type=int, default=50_000, help="passages of the index 100 articles are added to")
     p.add_argument("--hnsw-1m", action="store_true", help="also build HNSW at scale-n (slow: ~13 min)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: library default)")
     p.add_argument("--ray-articles", type=int, default=150, help="BBC articles built locally and on Ray")
@@ -234,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         texts: list[str] = []
         if args.index:
             texts = [p.text for p in load_index(settings.index_dir, settings.embedding_model).passages]
-        elif parts & {"build", "latency", "cold", "backends", "peer", "scale", "shards", "million"}:
+        elif parts & {"build", "latency", "cold", "backends", "peer", "scale", "shards", "incremental", "million"}:
             texts = bench_build(corpus, settings.index_dir, encoder, settings.embedding_model, out)
         shown = _show(out, 0)
         qvecs = None
@@ -290,6 +293,13 @@ def main(argv: list[str] | None = None) -> int:
                 rec = "-" if r["recall@10"] is None else f"{r['recall@10']:.3f}"
                 out.append(f"{r['set']:<24} {r['n']:>9,} {r['index']:<28} {r['build_s']:>8.1f} "
                            f"{r['p50_ms']:>7.2f} {rec:>9}")
+        shown = _show(out, shown)
+        if "incremental" in parts:
+            from benchmarks.million import incremental_lines, run_incremental
+
+            grown = run_incremental(settings.index_dir, args.incremental_n)
+            extra["incremental"] = grown
+            out.extend(line(*row) for row in incremental_lines(grown))
         shown = _show(out, shown)
         if "million" in parts:
             from benchmarks.million import lines as million_lines

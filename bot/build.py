@@ -37,6 +37,7 @@ from bot.index import (
     Reuse,
     build_lock,
     can_append,
+    corpus_stamps,
     heal,
     load_index,
     new_build_folder,
@@ -242,6 +243,7 @@ def build(
         if not locked:
             raise ReindexInProgressError("a rebuild is already running; try again when it is done")
         remove_stale_temporaries(index_dir)
+        stamps, stamped_ns = corpus_stamps(corpus_dir) if corpus_dir.is_dir() else ({}, 0)
         timings: dict[str, float] = {}
         healing: list[str] = []
         previous = _previous(index_dir, model_name, encoder.dimension, healing)
@@ -333,6 +335,11 @@ def build(
             "passages": len(passages),
             "documents": len(loaded.documents),
             "files": file_hashes,
+            # Sizes and times of those files before they were read: the staleness check hashes
+            # only files whose stamp changed (`bot.index.corpus_hashes_since`).
+            "file_stamps": stamps,
+            "stamped_ns": stamped_ns,
+            "stats": len(stats),
             "skipped": [{"path": s.path, "reason": s.reason} for s in loaded.skipped],
             "versions": _versions(),
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import frontmatter
 from syntok import segmenter
 
 from bot.article import HTML_SUFFIXES, NoArticleError, extract_article
@@ -594,6 +593,8 @@ def read_document(path: Path, corpus_dir: Path, notes: list[str] | None = None) 
     body_start = 0
     if text.startswith("---"):
         try:
+            import frontmatter  # only .md files with front matter need it (PyYAML: ~25 ms to import)
+
             post = frontmatter.loads(text)
             metadata = dict(post.metadata)
             if post.content:

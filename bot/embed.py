@@ -122,7 +122,7 @@ class Encoder:
                 tmp = Path(tempfile.mkdtemp(prefix="newsqa-onnx-"))
                 atexit.register(shutil.rmtree, tmp, True)
                 write_export(self, tmp / EXPORT_DIR)
-                self._onnx = OnnxEncoder(tmp / EXPORT_DIR, threads=os.cpu_count() or 1)
+                self._onnx = OnnxEncoder(tmp / EXPORT_DIR, threads=os.cpu_count() or 1, full_optimization=True)
             return self._onnx
 
     def token_count(self, text: str) -> int:

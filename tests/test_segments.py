@@ -6,6 +6,7 @@ to 1 passage (at the default, only indexes of 20,000 passages and more make segm
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -114,3 +115,21 @@ def test_a_damaged_segment_is_set_aside_and_the_previous_build_answers(
     healed = current_build(settings.index_dir)
     assert healed not in (previous, broken) and (broken.parent / f"broken-{broken.name}").is_dir()
     assert any(p.document.startswith("bbc-") for p in service.index.passages)
+
+
+def test_the_staleness_check_hashes_only_files_whose_stamp_changed(
+        seed_service: QAService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = copy_seed(tmp_path / "corpus")
+    article = next(corpus.iterdir())
+    hour_ago = article.stat().st_mtime - 3600
+    os.utime(article, (hour_ago, hour_ago))  # older than the build by more than a clock tick
+    settings = make_settings(tmp_path, corpus)
+    build(corpus, settings.index_dir, seed_service.encoder, settings.embedding_model)
+    index = load_index(settings.index_dir, settings.embedding_model)
+    read: list[int] = []
+    real_hash = index_format.file_hash
+    monkeypatch.setattr(index_format, "file_hash", lambda data: read.append(1) or real_hash(data))
+    assert index.stale_files(corpus) == [] and read == []
+    text = article.read_text(encoding="utf-8")
+    article.write_text(text.replace("a", "e", 1), encoding="utf-8")  # same size, new bytes and time
+    assert index.stale_files(corpus) == [f"changed: {article.name}"] and read == [1]
