@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -139,12 +140,36 @@ class CorpusLoad:
 
 def iter_corpus_files(corpus_dir: Path) -> Iterator[Path]:
     """Yield the `.txt`/`.md`/`.html`/`.htm` files under `corpus_dir`, sorted, skipping hidden files and folders."""
-    for path in sorted(corpus_dir.rglob("*")):
-        rel = path.relative_to(corpus_dir)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if path.is_file() and path.suffix.lower() in SUFFIXES:
-            yield path
+    for _, path in corpus_entries(corpus_dir):
+        yield Path(path)
+
+
+def corpus_entries(corpus_dir: Path) -> list[tuple[str, str]]:
+    """`(relative POSIX path, path)` of each file `iter_corpus_files` yields, in its order.
+
+    One `os.scandir` per folder, as `Path.rglob` walks (symlinked folders are not entered, an
+    unreadable folder is skipped), without a `Path` per entry: listing the 2,225 BBC files took
+    a fifth of a cold `ask` through pathlib.
+    """
+    found: list[tuple[tuple[str, ...], str]] = []
+
+    def walk(folder: str, parts: tuple[str, ...]) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except (PermissionError, FileNotFoundError, NotADirectoryError):
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                walk(entry.path, (*parts, entry.name))
+            elif entry.is_file() and os.path.splitext(entry.name)[1].lower() in SUFFIXES \
+                    and not entry.name.endswith("."):
+                found.append(((*parts, entry.name), entry.path))
+
+    walk(str(corpus_dir), ())
+    found.sort(key=lambda item: item[0])
+    return [("/".join(parts), path) for parts, path in found]
 
 
 def file_hash(data: bytes) -> str:

@@ -46,7 +46,7 @@ from typing import Any, TypeVar, overload
 import faiss
 import numpy as np
 
-from bot.corpus import Document, Passage, file_hash, iter_corpus_files
+from bot.corpus import Document, Passage, corpus_entries, file_hash
 from bot.errors import REBUILD_HINT, IndexCorruptError, IndexMissingError, ModelMismatchError
 from bot.onnx_encoder import EXPORT_DIR
 from bot.passage_store import FILE as STORE_FILE
@@ -395,9 +395,9 @@ def corpus_stamps(corpus_dir: Path) -> tuple[dict[str, list[int]], int]:
     before a build reads the files, so that a later change shows as another stamp."""
     taken = time.time_ns()
     stamps = {}
-    for path in iter_corpus_files(corpus_dir):
-        st = path.stat()
-        stamps[path.relative_to(corpus_dir).as_posix()] = [st.st_size, st.st_mtime_ns]
+    for rel, path in corpus_entries(corpus_dir):
+        st = os.stat(path)
+        stamps[rel] = [st.st_size, st.st_mtime_ns]
     return stamps, taken
 
 
@@ -407,13 +407,13 @@ def corpus_hashes_since(corpus_dir: Path, hashes: Mapping[str, str], stamps: Map
     differ from the build's `stamps` (or that changed within `RACY_NS` of them, git's "racily
     clean" rule): a one-shot `ask` on the BBC index hashed 2,225 files (~0.1 s) to say nothing."""
     out = {}
-    for path in iter_corpus_files(corpus_dir):
-        rel = path.relative_to(corpus_dir).as_posix()
-        st = path.stat()
+    for rel, path in corpus_entries(corpus_dir):
+        st = os.stat(path)
         if rel in hashes and stamps.get(rel) == [st.st_size, st.st_mtime_ns] and st.st_mtime_ns < taken_ns - RACY_NS:
             out[rel] = hashes[rel]
         else:
-            out[rel] = file_hash(path.read_bytes())
+            with open(path, "rb") as f:
+                out[rel] = file_hash(f.read())
     return out
 
 

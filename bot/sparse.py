@@ -3,34 +3,73 @@
 BM25 is Robertson & Zaragoza's Okapi BM25 as implemented by `bm25s` (Lù, 2024), with the
 Snowball English stemmer and English stop words. The token pattern keeps numbers whole
 ("1,000", "1.5", "2024") because figures and years matter in news questions.
+
+Building imports bm25s (and SciPy through it); reading a saved index does not: its score
+matrix is three NumPy arrays summed exactly as bm25s's NumPy backend sums them
+(`_SavedBM25`), which kept ~0.15 s of imports out of every cold `ask`.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any, Literal
 
-import bm25s
 import numpy as np
 import Stemmer
-from bm25s.scoring import (
-    _build_idf_array,
-    _build_scores_and_indices_for_matrix,
-    _calculate_doc_freqs,
-    _select_idf_scorer,
-)
-from bm25s.tokenization import Tokenizer
 
 from bot.shards import merge_top_k
 
 #: Words, with inner "." "," or "'" kept so that numbers such as 1,000 and 1.5 stay one token.
 TOKEN_PATTERN = r"(?u)\w+(?:[.,']\w+)*"
 _SPLIT = re.compile(TOKEN_PATTERN).findall
+#: bm25s's file names inside a saved index (and shard) folder.
+_PARAMS, _VOCAB, _STOPWORDS = "params.index.json", "vocab.tokenizer.json", "stopwords.tokenizer.json"
+#: Scoring variants whose saved matrix is the whole score (no per-query non-occurrence term).
+_PLAIN_METHODS = frozenset({"robertson", "lucene", "atire"})
 
 
-def _tokenizer() -> Tokenizer:
+def _tokenizer() -> Any:
+    from bm25s.tokenization import Tokenizer
+
     return Tokenizer(splitter=TOKEN_PATTERN, stopwords="en", stemmer=Stemmer.Stemmer("english"))
+
+
+class _SavedBM25:
+    """A saved bm25s index read with NumPy alone: `scores` (data, indices, indptr, num_docs)
+    and `get_scores`, which adds each query token's column of precomputed scores in query
+    order (`np.add.at`), as `bm25s.BM25.get_scores_from_ids` does with its NumPy backend.
+
+    Raises:
+        OSError, ValueError, KeyError: missing or unreadable files.
+    """
+
+    def __init__(self, folder: Path, mmap: bool) -> None:
+        params = json.loads((folder / _PARAMS).read_text(encoding="utf-8"))
+        if params.get("method", "lucene") not in _PLAIN_METHODS:
+            raise ValueError(f"BM25 variant {params.get('method')!r} needs bm25s to score")
+        mode: Literal["r"] | None = "r" if mmap else None
+        self.dtype = np.dtype(params.get("dtype", "float32"))
+        self.int_dtype = np.dtype(params.get("int_dtype", "int32"))
+        self.scores: dict[str, Any] = {
+            name: np.load(folder / f"{name}.csc.index.npy", mmap_mode=mode, allow_pickle=False)
+            for name in ("data", "indices", "indptr")
+        }
+        self.scores["num_docs"] = int(params["num_docs"])
+
+    def get_scores(self, ids: Sequence[int]) -> np.ndarray:
+        """BM25 score of every passage of this index for vocabulary ids `ids`: `(n,)`."""
+        data, indices, indptr = self.scores["data"], self.scores["indices"], self.scores["indptr"]
+        tokens = np.asarray(ids, dtype=self.int_dtype)
+        if int(tokens.max(initial=0)) >= len(indptr) - 1:
+            raise ValueError("a query token id is outside the index's vocabulary")
+        scores = np.zeros(self.scores["num_docs"], dtype=self.dtype)
+        starts, ends = indptr[tokens], indptr[tokens + 1]
+        for start, end in zip(starts, ends, strict=True):
+            np.add.at(scores, indices[start:end], data[start:end])
+        return scores
 
 
 class SparseIndex:
@@ -39,14 +78,17 @@ class SparseIndex:
 
     Every shard scores with the statistics of the whole corpus (document frequencies, passage
     count, mean passage length), so a sharded index gives every passage the same score as an
-    unsharded one; the shards share one vocabulary (`tokenizer`).
+    unsharded one; the shards share one vocabulary (`vocab`: stem -> token id).
     """
 
-    def __init__(self, retrievers: bm25s.BM25 | list[bm25s.BM25], tokenizer: Tokenizer) -> None:
+    def __init__(self, retrievers: Any, vocab: dict[str, int], stopwords: Iterable[str],
+                 tokenizer: Any = None) -> None:
         self.retrievers = retrievers if isinstance(retrievers, list) else [retrievers]
         self.offsets = np.cumsum([0] + [r.scores["num_docs"] for r in self.retrievers]).tolist()
+        #: The bm25s tokenizer of a build (None for a loaded index: it is only needed to save).
         self.tokenizer = tokenizer
-        self._stop = frozenset(tokenizer.stopwords or ())
+        self.vocab = vocab
+        self._stop = frozenset(stopwords)
         self._stemmer = Stemmer.Stemmer("english")
 
     @property
@@ -59,12 +101,17 @@ class SparseIndex:
         """Index `texts` (passage order = ids), in one shard per `(start, stop)` range of `bounds`
         (default: one shard). Each shard needs only its own passages' token ids and the
         corpus-wide counts, which sum over shards (how a cluster would build them)."""
+        import bm25s
+
         tokenizer = _tokenizer()
         ids = tokenizer.tokenize(list(texts), return_as="ids", show_progress=False)
+        stop = tokenizer.stopwords or ()
         if bounds is None or len(bounds) <= 1:
             retriever = bm25s.BM25()
             retriever.index(ids, show_progress=False)
-            return cls(retriever, tokenizer)
+            return cls(retriever, tokenizer.get_vocab_dict(), stop, tokenizer)
+        from bot.bm25_shards import _CorpusBM25, _CorpusStats
+
         # The vocabulary exactly as bm25s makes it from token ids (plus its empty token).
         unique: set[int] = set()
         for doc in ids:
@@ -74,14 +121,14 @@ class SparseIndex:
         corpus = _CorpusStats.of([ids[a:b] for a, b in bounds], list(vocab.values()))
         retrievers = []
         for a, b in bounds:
-            retriever = _CorpusBM25(corpus)
-            retriever.index((ids[a:b], dict(vocab)), show_progress=False)
-            retrievers.append(retriever)
-        return cls(retrievers, tokenizer)
+            sharded = _CorpusBM25(corpus)
+            sharded.index((ids[a:b], dict(vocab)), show_progress=False)
+            retrievers.append(sharded)
+        return cls(retrievers, tokenizer.get_vocab_dict(), stop, tokenizer)
 
     def save(self, folder: Path) -> None:
-        """Write the index and vocabulary as JSON/NumPy files (no pickle) into `folder`; shards
-        go into `folder/shard-000`, `shard-001`, ... beside the one vocabulary."""
+        """Write the index, vocabulary and stop words as JSON/NumPy files (no pickle) into
+        `folder`; shards go into `folder/shard-000`, `shard-001`, ... beside the one vocabulary."""
         folder.mkdir(parents=True, exist_ok=True)
         if len(self.retrievers) == 1:
             self.retrievers[0].save(str(folder), show_progress=False)
@@ -89,20 +136,25 @@ class SparseIndex:
             for s, retriever in enumerate(self.retrievers):
                 retriever.save(str(folder / f"shard-{s:03d}"), show_progress=False)
         self.tokenizer.save_vocab(str(folder))
+        self.tokenizer.save_stopwords(str(folder))
 
     @classmethod
     def load(cls, folder: Path, mmap: bool = False) -> SparseIndex:
         """Read an index written by `save`; with `mmap`, the score matrices are memory-mapped
         (read from disk on demand, shared with the page cache) instead of loaded into memory.
-        Raises OSError/ValueError on missing or bad files."""
-        shards = sorted(folder.glob("shard-*"))
-        if shards:
-            retrievers = [bm25s.BM25.load(str(shard), mmap=mmap) for shard in shards]
-        else:
-            retrievers = [bm25s.BM25.load(str(folder), mmap=mmap)]
+        Without bm25s when the folder has its stop words (every build since they were saved).
+        Raises OSError/ValueError/KeyError on missing or bad files."""
+        shards = sorted(folder.glob("shard-*")) or [folder]
+        vocab = json.loads((folder / _VOCAB).read_text(encoding="utf-8"))["stem_to_sid"]
+        if (folder / _STOPWORDS).is_file():
+            stopwords = json.loads((folder / _STOPWORDS).read_text(encoding="utf-8"))
+            return cls([_SavedBM25(shard, mmap) for shard in shards], vocab, stopwords)
+        import bm25s
+
         tokenizer = _tokenizer()
         tokenizer.load_vocab(str(folder))
-        return cls(retrievers, tokenizer)
+        return cls([bm25s.BM25.load(str(shard), mmap=mmap) for shard in shards], tokenizer.get_vocab_dict(),
+                   tokenizer.stopwords or (), tokenizer)
 
     def query_tokens(self, question: str) -> list[int]:
         """Vocabulary ids of the question's known tokens (unknown words are dropped).
@@ -110,7 +162,7 @@ class SparseIndex:
         Same steps as the `bm25s` tokenizer (lower-case, split, drop stop words, stem), done
         directly: the library call costs ~3 ms a question, a third of a whole answer.
         """
-        vocab = self.tokenizer.get_vocab_dict()
+        vocab = self.vocab
         out = []
         for word in _SPLIT(question.lower()):
             if word in self._stop:
@@ -206,54 +258,3 @@ def _top_k(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
     rows = np.flatnonzero(scores >= max(floor, np.finfo(np.float32).tiny))
     rows = rows[np.lexsort((rows, -scores[rows]))][:k]
     return [(int(i), float(scores[i])) for i in rows]
-
-
-class _CorpusStats:
-    """What BM25 needs to know of the whole corpus: passage count, mean length, document
-    frequency per token id. Each is a sum over shards."""
-
-    def __init__(self, n_docs: int, total_length: int, doc_frequencies: dict[int, int]) -> None:
-        self.n_docs = n_docs
-        # A NumPy float64, as bm25s's own mean is: it keeps the scoring in float64 (a Python
-        # float would let NumPy 2 compute in float32 and change the last bits of every score).
-        self.avg_doc_len = np.float64(total_length) / n_docs if n_docs else np.float64(0.0)
-        self.doc_frequencies = doc_frequencies
-
-    @classmethod
-    def of(cls, shards: list[list[list[int]]], vocabulary: list[int]) -> _CorpusStats:
-        df = dict.fromkeys(vocabulary, 0)
-        n = length = 0
-        for docs in shards:
-            for token, count in _calculate_doc_freqs(docs, vocabulary, show_progress=False).items():
-                df[token] += count
-            n += len(docs)
-            length += sum(len(doc) for doc in docs)
-        return cls(n, length, df)
-
-
-class _CorpusBM25(bm25s.BM25):
-    """A bm25s index of one shard scored with the whole corpus's statistics: the same steps as
-    `bm25s.BM25.build_index_from_ids` (Lucene BM25, bm25s 0.3), with the corpus-wide IDF and
-    mean length in place of the shard's own."""
-
-    def __init__(self, corpus: _CorpusStats) -> None:
-        super().__init__()
-        self.corpus_stats = corpus
-
-    def build_index_from_ids(self, unique_token_ids, corpus_token_ids, show_progress=True,  # type: ignore[no-untyped-def]
-                             leave_progress=False):
-        if self.method in self.methods_requiring_nonoccurrence:
-            raise ValueError(f"sharded BM25 does not support the {self.method} variant")
-        self.nonoccurrence_array = None
-        local_df = _calculate_doc_freqs(corpus_token_ids, unique_token_ids, show_progress=False)
-        idf = _build_idf_array(self.corpus_stats.doc_frequencies, self.corpus_stats.n_docs,
-                               _select_idf_scorer(self.idf_method), dtype=self.dtype)
-        scores_flat, doc_idx, vocab_idx = _build_scores_and_indices_for_matrix(
-            corpus_token_ids=corpus_token_ids, idf_array=idf, avg_doc_len=self.corpus_stats.avg_doc_len,
-            doc_frequencies=local_df, k1=self.k1, b=self.b, delta=self.delta, show_progress=False,
-            dtype=self.dtype, int_dtype=self.int_dtype, method=self.method, nonoccurrence_array=None,
-        )
-        shape = (len(corpus_token_ids), len(unique_token_ids))
-        data, indices, indptr = self._np_csc(data=scores_flat, rows=doc_idx, cols=vocab_idx, shape=shape)
-        return {"data": data.astype(self.dtype), "indices": indices, "indptr": indptr,
-                "num_docs": len(corpus_token_ids)}

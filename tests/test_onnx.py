@@ -22,7 +22,8 @@ from bot.service import QAService
 from evaluation import data as eval_data
 from tests.conftest import REPO, requires_shared
 
-HEAVY = ("torch", "sentence_transformers", "transformers", "sklearn")
+#: Never imported by `ask` on a built index (bm25s pulls in SciPy: a saved BM25 index is read with NumPy).
+HEAVY = ("torch", "sentence_transformers", "transformers", "sklearn", "bm25s", "scipy")
 
 
 def test_onnx_embeddings_agree_with_sentence_transformers_on_1000_bbc_sentences(
