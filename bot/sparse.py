@@ -212,7 +212,7 @@ class SparseIndex:
     def query_terms(self, question: str) -> tuple[list[int], int]:
         """The question's distinct known vocabulary ids (first-seen order) and how many of its
         content words (not stop words) the corpus has never seen."""
-        vocab = self.tokenizer.get_vocab_dict()
+        vocab = self.vocab
         known: list[int] = []
         unknown = 0
         for word in _SPLIT(question.lower()):
@@ -248,6 +248,7 @@ class SparseIndex:
             indptr, indices = retriever.scores["indptr"], retriever.scores["indices"]
             parts.append(offset + np.asarray(indices[indptr[term]:indptr[term + 1]], dtype=np.int64))
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
 
 def _top_k(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
     """The `k` best positive entries of `scores` as `(row, score)`, best first, ties by lower row."""
