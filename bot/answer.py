@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -175,8 +177,34 @@ def compose(
         figures = ()
     # Number what is shown 1, 2, 3… (after offset): a dropped low-scoring hit leaves no gap.
     kept = tuple(replace(h, rank=offset + i) for i, h in enumerate(kept, start=1))
+    if answered:
+        kept = monotone_scores(kept)
     return Answer(question, answered, kept, warnings, notes, figures if answered else (), offset,
                   hidden=len(hits) - len(kept))
+
+
+def below_threshold(score: float) -> str:
+    """A cosine under the threshold, to two places rounded down: 0.4297 under 0.43 reads "0.42"."""
+    return f"{math.floor(score * 100) / 100:.2f}"
+
+
+def monotone_scores(hits: Sequence[Hit]) -> tuple[Hit, ...]:
+    """The hits with shown scores that never rise down the list.
+
+    A step after ranking may put a passage above better-scored ones (the newest of close matches
+    for a question about the present, the earlier answer's article for a follow-up); such a
+    passage is shown with the score of the best passage it was put above, so the number beside
+    each passage agrees with its place. Nothing else changes (`score`, the cosine, is kept).
+    """
+    out = list(hits)
+    floor = float("-inf")
+    for i in range(len(out) - 1, -1, -1):  # bottom up: each at least the one below it
+        shown = out[i].shown_score
+        if shown < floor:
+            out[i] = replace(out[i], relevance=floor)
+        else:
+            floor = shown
+    return tuple(out)
 
 
 def render_text(answer: Answer, bold: tuple[str, str] = ("«", "»")) -> str:
@@ -193,7 +221,7 @@ def render_text(answer: Answer, bold: tuple[str, str] = ("«", "»")) -> str:
         lines.append(NOT_COVERED)
         if answer.hits:
             h = answer.hits[0]
-            lines.append(f"Nearest passage (similarity {h.score:.2f}, below the threshold):")
+            lines.append(f"Nearest passage (similarity {below_threshold(h.score)}, below the threshold):")
             lines.append(f'   "{h.passage.quote}"')
             lines.append(f"   — {citation(h)}")
         hidden = hidden_line(answer)

@@ -98,6 +98,8 @@ def test_a_question_about_the_present_puts_the_newest_evidence_first(story_servi
     newer = next(i for i, t in enumerate(texts) if "about 70 square kilometres" in t)
     older = next((i for i, t in enumerate(texts) if "about 90 square kilometres" in t), len(texts))
     assert newer < older
+    shown = [h.shown_score for h in answer.hits]  # the newest put first still reads in score order
+    assert shown == sorted(shown, reverse=True)
 
 
 def test_sources_list_outlet_and_date(story_service: QAService) -> None:

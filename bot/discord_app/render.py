@@ -18,7 +18,15 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.answer import NOT_COVERED, Answer, also_reported, figure_lines, figure_values, hidden_line
+from bot.answer import (
+    NOT_COVERED,
+    Answer,
+    also_reported,
+    below_threshold,
+    figure_lines,
+    figure_values,
+    hidden_line,
+)
 from bot.build import BuildReport
 from bot.dates import display_date, outlet_line
 from bot.ingest import AddReport
@@ -136,7 +144,7 @@ def _header(answer: Answer) -> str:
     if not answer.answered:
         lines.append(NOT_COVERED)
         if answer.hits:
-            lines.append(f"Nearest passage (similarity {answer.hits[0].score:.2f}, below the threshold):")
+            lines.append(f"Nearest passage (similarity {below_threshold(answer.hits[0].score)}, below the threshold):")
     elif not answer.hits:
         lines.append("No more passages.")
     # Well under the 4,096 limit: the passages need most of the 6,000 characters in all.
