@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -107,7 +108,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     except (IndexCorruptError, ModelMismatchError):
         _heal(service)
     status = 0
+    asked = 0
     for line in sys.stdin:
+        asked += 1
         question = line.rstrip("\r\n")
         try:
             question, context = _batch_line(question) if args.json else (question, [])
@@ -122,6 +125,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             print(f"Q: {question}\n{render_text(answer, _bold())}\n", flush=True)
     service.wait_for_healing()  # a rebuild started to heal the index finishes before exit
+    if not asked:
+        raise UsageError("no question: give one (python -m bot ask \"How many …?\") or pipe one per line")
     return status
 
 
@@ -194,6 +199,20 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from bot.console import stats_lines
 
     print("\n".join(stats_lines(stats, args.topic)))
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    """Print the indexed articles by outlet and date (what `/sources` shows), or --json."""
+    docs, built_at = _service(args).sources()
+    if args.json:
+        print(json.dumps({"built_at": built_at, "documents": [
+            {"document": d.document, "title": d.title, "source": d.source, "published": d.published,
+             "url": d.url, "passages": d.passages} for d in docs]}, ensure_ascii=False, indent=1))
+        return 0
+    from bot.console import sources_lines
+
+    print("\n".join(sources_lines(docs, built_at)))
     return 0
 
 
@@ -340,6 +359,11 @@ def parser() -> argparse.ArgumentParser:
     paths(st)
     st.set_defaults(func=cmd_stats)
 
+    so = sub.add_parser("sources", help="list the indexed articles by outlet and date")
+    so.add_argument("--json", action="store_true", help="print JSON")
+    paths(so)
+    so.set_defaults(func=cmd_sources)
+
     fb = sub.add_parser("feedback", help="votes on answers: export as eval data, or counts")
     fb.add_argument("action", choices=["export", "stats"])
     fb.add_argument("--since", metavar="DATE", help="export only votes on or after DATE (UTC)")
@@ -356,8 +380,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # a library that sets its own logger to DEBUG
+        handler.setLevel(level)                    # (bm25s does, on import) prints nothing below it
     try:
         settings = Settings()
     except ValidationError:
@@ -371,7 +397,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for noisy in ("sentence_transformers", "transformers", "faiss", "bm25s", "httpx"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
-        return int(args.func(args))
+        status = int(args.func(args))
+        sys.stdout.flush()  # inside the try: a reader that has gone shows here, not at exit
+        return status
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -383,6 +411,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `... | head` stopped reading: nothing more to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush is quiet too
+        return 0
     except Exception as exc:  # noqa: BLE001 - last resort at the edge: one line, then the log
         # -v shows the traceback (INFO and above are shown with -v); without it, one line.
         if args.verbose:

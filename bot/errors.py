@@ -52,4 +52,4 @@ class FetchError(BotError):
     blocked by robots.txt, too many redirects, or no article text (the message says which)."""
 
 
-REBUILD_HINT = "run `python -m bot build`"
+REBUILD_HINT = "run `make build` (or `python -m bot build` in the virtual environment)"

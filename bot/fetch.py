@@ -86,6 +86,8 @@ class Fetcher:
     max_bytes: int = 5_000_000
     user_agent: str = USER_AGENT
     _robots: dict[str, urllib.robotparser.RobotFileParser | None] = field(default_factory=dict)
+    #: Why a host's robots.txt could not be read (then nothing of it is fetched), for the message.
+    _robots_unread: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._opener = urllib.request.build_opener(_NoRedirect)
@@ -154,6 +156,7 @@ class Fetcher:
                     parser = None
                 else:
                     log.info("robots.txt of %s unreadable: %s", root, exc)
+                    self._robots_unread[root] = str(exc).removeprefix(root + "/robots.txt: ")
                     parser = urllib.robotparser.RobotFileParser()
                     parser.disallow_all = True  # type: ignore[attr-defined]
             self._robots[root] = parser
@@ -179,6 +182,11 @@ class Fetcher:
         for _ in range(MAX_REDIRECTS + 1):
             canonical_url(current)  # raises for anything that is not http(s)
             if not self.allowed(current):
+                root = "{0.scheme}://{0.netloc}".format(urlsplit(current))
+                unread = self._robots_unread.get(root)
+                if unread is not None:  # RFC 9309: an unreadable robots.txt allows nothing
+                    raise FetchError(f"{current}: its site's robots.txt could not be read ({unread}), "
+                                     "so the page is not fetched")
                 raise FetchError(f"{current}: robots.txt does not allow fetching it")
             resp = self._open(current, headers, kinds)
             if resp.status in (301, 302, 303, 307, 308):

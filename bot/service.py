@@ -26,6 +26,7 @@ from bot.config import Settings
 from bot.corpus import iter_corpus_files, normalise
 from bot.embed import Encoder, QueryEncoder, check_model_folder
 from bot.errors import (
+    REBUILD_HINT,
     IndexCorruptError,
     IndexMissingError,
     ModelLoadError,
@@ -56,7 +57,7 @@ USAGE_HINT = ("there is nothing to search for in that: ask a question in words a
               "articles, e.g. \"How many troops were deployed?\"")
 
 NO_ARTICLES = ("no articles are indexed: add .txt, .md or .html files to {corpus} (CORPUS_DIR) "
-               "and run `python -m bot build`")
+               "and " + REBUILD_HINT)
 
 #: How often (seconds) answers look at the corpus folder for changes since the build.
 STALE_CHECK_SECONDS = 2.0
@@ -378,7 +379,7 @@ class QAService:
         if not changes:
             return ()
         shown = ", ".join(changes[:3]) + (f" and {len(changes) - 3} more" if len(changes) > 3 else "")
-        return (f"the index is stale ({shown}): run `python -m bot build`",)
+        return (f"the index is stale ({shown}): {REBUILD_HINT}",)
 
     def ask(self, question: str, k: int | None = None, offset: int = 0,
             context: int | None = None, as_of: str | None = None,
@@ -426,7 +427,9 @@ class QAService:
         if cutoff:
             figures = tuple(f for f in (recency.stat_as_of(f, cutoff) for f in figures) if f is not None)
         if cutoff:
-            notes = (*notes, f"answering from articles published on or before {cutoff}")
+            undated = self._undated_documents()
+            left_out = f" ({undated} undated article{'s' if undated != 1 else ''} left out)" if undated else ""
+            notes = (*notes, f"answering from articles published on or before {cutoff}{left_out}")
         if follow is not None:
             notes = (*notes, f"read as a follow-up to “{follow.context[-1]}”")
         warnings = self.stale_warnings(index)
@@ -444,6 +447,10 @@ class QAService:
         if follow is not None:
             answer = replace(answer, context=follow.context, query=follow.query)
         return replace(answer, seconds=time.perf_counter() - t0)
+
+    def _undated_documents(self) -> int:
+        """How many indexed documents have no publication date (`--as-of` leaves them out)."""
+        return sum(1 for *_, published in self.index.document_summaries() if not published)
 
     def sources(self) -> tuple[list[SourceInfo], str]:
         """The indexed documents with their passage counts, and the build time (ISO 8601, UTC)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -12,9 +13,11 @@ import pytest
 
 from bot import cli
 from bot.answer import NOT_COVERED, render_text
-from bot.errors import UsageError
+from bot.errors import REBUILD_HINT, UsageError
 from bot.service import QAService
 from tests.conftest import REPO, SEED_QUESTIONS, copy_seed
+
+SEED_FILE = "ukraine-holds-kursk-foothold.txt"
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "DISCORD_TOKEN": ""}
 
@@ -103,6 +106,7 @@ def test_ask_json_batch_answers_one_question_per_line(tmp_path: Path) -> None:
     assert build.returncode == 0, build.stderr
     assert "documents: 1\npassages: 16\n" in build.stdout and "skipped files: 0" in build.stdout
     assert "embedding" not in build.stderr and "\r" not in build.stderr  # no progress bar into a pipe
+    assert "DEBUG" not in build.stderr  # bm25s sets its logger to DEBUG on import
     questions = "\n".join(q for q, _ in SEED_QUESTIONS) + "\nWhat is the capital of France?\n\n"
     proc = run_cli("ask", "--json", "--k", "2", "--corpus", str(corpus), "--index", str(index),
                    stdin=questions)
@@ -126,7 +130,7 @@ def test_ask_cli_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert capsys.readouterr().err.strip() == "error: the question is empty: type a question about the news articles"
     assert cli.main(["ask", "Who?", "--index", str(tmp_path / "none")]) == 1
     assert capsys.readouterr().err.strip() == (
-        f"error: no index in {tmp_path / 'none'}: run `python -m bot build` to build it")
+        f"error: no index in {tmp_path / 'none'}: {REBUILD_HINT} to build it")
     assert cli.main(["ask", "Who?", "--k", "0", "--index", str(tmp_path / "none")]) == 2
 
 
@@ -140,3 +144,34 @@ def test_run_command_without_token_is_the_console_chat_building_on_first_use(tmp
     assert first.startswith('"The situation has become increasingly complicated, particularly following '
                             'the deployment of around 11,000 North Korean soldiers')
     assert (tmp_path / "index" / "CURRENT").is_file()
+
+
+def test_sources_command_lists_the_indexed_articles(seed_service: QAService, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(cli, "_service", lambda args: seed_service)
+    assert cli.main(["sources"]) == 0
+    out = capsys.readouterr().out
+    assert "Ukraine Maintains Stronghold in Kursk" in out and "16 passages" in out
+    assert cli.main(["sources", "--json"]) == 0
+    [doc] = json.loads(capsys.readouterr().out)["documents"]
+    assert (doc["document"], doc["passages"]) == (SEED_FILE, 16)
+
+
+def test_ask_with_no_question_and_nothing_on_stdin_is_a_usage_error(
+        seed_service: QAService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(cli, "_service", lambda args: seed_service)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert cli.main(["ask"]) == 2
+    assert capsys.readouterr().err.startswith("error: no question: give one")
+
+
+def test_output_into_a_closed_pipe_ends_quietly(seed_service: QAService, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m bot stats --json | head -c 10`: the reader has gone; no traceback, exit 0."""
+    monkeypatch.setattr(cli, "_service", lambda args: seed_service)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has stopped: every write fails with EPIPE (BrokenPipeError)
+    with capsys.disabled(), open(write_end, "w", encoding="utf-8") as closed:
+        monkeypatch.setattr("sys.stdout", closed)
+        assert cli.main(["stats", "--json"]) == 0
+        monkeypatch.undo()

@@ -7,6 +7,7 @@ under two addresses; and robots.txt. No model: these check what is saved and wha
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
@@ -110,6 +111,16 @@ def test_robots_txt_is_respected(web: WebServer, tmp_path: Path) -> None:
     assert [a.requested for a in report.added] == [allowed]
     assert "robots.txt does not allow" in report.refused[0].reason
     assert web.hits("/private/story") == 0 and web.hits("/robots.txt") == 1
+
+
+def test_a_host_that_cannot_be_reached_is_reported_as_such_not_as_robots_refusal(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    report = add_urls([f"http://127.0.0.1:{port}/story"], tmp_path, fetcher())
+    assert report.added == ()
+    reason = report.refused[0].reason
+    assert "could not connect" in reason and "does not allow" not in reason
 
 
 @pytest.mark.parametrize(("url", "canonical"), [

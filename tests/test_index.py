@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.errors import IndexCorruptError, ModelMismatchError, ReindexInProgressError
+from bot.errors import REBUILD_HINT, IndexCorruptError, ModelMismatchError, ReindexInProgressError
 from bot.index import current_build, load_index
 from bot.service import QAService
 from tests.conftest import REPO, make_settings
@@ -178,11 +178,11 @@ def test_stale_corpus_adds_a_warning_to_answers(seed_corpus: Path, service_for: 
         f.write("\nA late update.")
     warnings = service.ask("Who is Ukraine's commander-in-chief?").warnings
     assert warnings == (
-        f"the index is stale (added: added.txt, changed: {SEED_FILE}): run `python -m bot build`",)
+        f"the index is stale (added: added.txt, changed: {SEED_FILE}): {REBUILD_HINT}",)
     (seed_corpus / "added.txt").unlink()
     (seed_corpus / SEED_FILE).unlink()
     warnings = service.ask("Who is Ukraine's commander-in-chief?").warnings
-    assert warnings == (f"the index is stale (removed: {SEED_FILE}): run `python -m bot build`",)
+    assert warnings == (f"the index is stale (removed: {SEED_FILE}): {REBUILD_HINT}",)
 
 
 def test_skipped_binary_file_does_not_make_the_index_stale(tmp_path: Path,

@@ -161,3 +161,19 @@ def test_feeds_once_adds_the_items_and_the_next_question_cites_them(
     assert "300 farms" in text and "Coastal Herald · 3 Mar 2025" in text
     assert cli.main(["feeds", "--once"]) == 0
     assert "articles added: 0" in capsys.readouterr().out and web.hits("/herald") == 1
+
+
+def test_as_of_says_how_many_undated_articles_it_left_out(tmp_path: Path,
+                                                         service_for: Callable[..., QAService]) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "dated.md").write_text("---\nsource: Vell Post\npublished: 2025-01-10\n---\nFerry resumes\n\n"
+                                     "The Lindholm ferry resumed crossings on Monday after the storm.\n",
+                                     encoding="utf-8")
+    (corpus / "undated.txt").write_text("Ferry fares\n\nThe Lindholm ferry raised its fares by 5% this winter.\n",
+                                        encoding="utf-8")
+    service = service_for(corpus)
+    service.rebuild()
+    answer = service.ask("When did the Lindholm ferry resume crossings?", as_of="2025-02-01")
+    assert answer.notes == ("answering from articles published on or before 2025-02-01 (1 undated article left out)",)
+    assert {h.passage.document for h in answer.hits} == {"dated.md"}
