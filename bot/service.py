@@ -107,6 +107,7 @@ class QAService:
         self._load_lock = threading.RLock()
         self._rebuild_lock = threading.Lock()
         self._stale: tuple[tuple[Any, ...], list[str]] | None = None
+        self._names: followup.CorpusNames | None = None  # names of the index in use (follow-ups)
         self._stale_at = 0.0
         self._matcher: tuple[Index, StatMatcher] | None = None
         self._query: tuple[Index, QueryEncoder] | None = None
@@ -145,6 +146,13 @@ class QAService:
                     self._index = load_index(self.settings.index_dir, self.settings.embedding_model)
                 current = self._index
         return current
+
+    def _corpus_names(self, index: Index) -> followup.CorpusNames:
+        """Which words `index`'s corpus writes as names (one cache per index in use)."""
+        names = self._names
+        if names is None or names.index is not index:
+            names = self._names = followup.CorpusNames(index)
+        return names
 
     def query_encoder(self, index: Index | None = None) -> QueryEncoder:
         """What questions are encoded with for `index` (default: the index in use): the build's
@@ -408,7 +416,7 @@ class QAService:
         ctx = self.settings.context_sentences if context is None else context
         query = " ".join(_MENTIONS.sub(" ", text).split())
         self.check_question(query)
-        follow = followup.resolve(query, earlier)
+        follow = followup.resolve(query, earlier, self._corpus_names(index)) if earlier else None
         present = PRESENT.search(query) is not None
         keep = recency.published_by(cutoff) if cutoff else None
         if follow is not None:  # the earlier question and its documents inform the search

@@ -19,6 +19,7 @@ from pathlib import Path
 from bot import followup
 from bot.corpus import read_document
 from bot.embed import Encoder
+from bot.index import Index
 from bot.retrieve import retrieve_vector
 from evaluation import data as eval_data
 from evaluation.harness import PARAPHRASE_STRIDE, EvalCorpus, Row, build_corpus
@@ -61,6 +62,16 @@ def load_pairs(path: Path = FOLLOWUP_SET) -> list[Pair]:
     return pairs
 
 
+_NAMES: dict[int, followup.CorpusNames] = {}
+
+
+def names_of(index: Index) -> followup.CorpusNames:
+    """One `CorpusNames` per index (its answers are cached)."""
+    if id(index) not in _NAMES or _NAMES[id(index)].index is not index:
+        _NAMES[id(index)] = followup.CorpusNames(index)
+    return _NAMES[id(index)]
+
+
 def follow_up_hits(corpus: EvalCorpus, encoder: Encoder, pair: Pair, with_context: bool,
                    threshold: float, mode: str = "hybrid") -> list[int]:
     """Passage ids of the top-3 for `pair.question`, with or without the earlier question."""
@@ -68,9 +79,10 @@ def follow_up_hits(corpus: EvalCorpus, encoder: Encoder, pair: Pair, with_contex
     earlier: list[followup.Turn] = []
     if with_context:
         first = retrieve_vector(index, encoder.encode_query(pair.earlier), pair.earlier, TOP, mode=mode)
-        docs = tuple(dict.fromkeys(h.passage.document for h in first.hits)) if first.best_score >= threshold else ()
-        earlier = [followup.Turn(pair.earlier, pair.earlier, docs)]
-    follow = followup.resolve(pair.question, earlier)
+        shown = first.hits if first.best_score >= threshold else []
+        docs = tuple(dict.fromkeys(h.passage.document for h in shown))
+        earlier = [followup.Turn(pair.earlier, pair.earlier, docs, tuple(h.passage.text for h in shown))]
+    follow = followup.resolve(pair.question, earlier, names_of(index))
     if follow is None:
         found = retrieve_vector(index, encoder.encode_query(pair.question), pair.question, TOP, mode=mode)
         return [h.id for h in found.hits]

@@ -423,7 +423,7 @@ def run(dataset: str, encoder: Encoder, modes: Sequence[str], cache_dir: Path | 
         "bbc-paraphrase": lambda: eval_paraphrase(encoder, modes, cache_dir),
         "casual": lambda: eval_casual(encoder, casual_modes, cache_dir),
         "casual-sample": lambda: eval_casual(encoder, casual_modes, cache_dir, sample=True),
-        "followups": lambda: _followups(encoder, cache_dir),
+        "followups": lambda: _followups(encoder, cache_dir, default_mode),
         "threshold": lambda: calibrate_threshold(encoder, cache_dir),
         "covered": lambda: eval_covered(encoder, modes, cache_dir),
         "covered-tune": lambda: eval_covered(encoder, modes, cache_dir, split="tune"),
@@ -446,10 +446,10 @@ def run(dataset: str, encoder: Encoder, modes: Sequence[str], cache_dir: Path | 
     return rows
 
 
-def _followups(encoder: Encoder, cache_dir: Path | None) -> list[Row]:
+def _followups(encoder: Encoder, cache_dir: Path | None, mode: str) -> list[Row]:
     from evaluation.followups import eval_followups
 
-    return eval_followups(encoder, cache_dir)
+    return eval_followups(encoder, cache_dir, mode=mode)
 
 
 def format_table(rows: Sequence[Row]) -> str:
