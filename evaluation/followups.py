@@ -13,6 +13,7 @@ documents as a prior when it cleared the threshold), and without it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,23 +90,32 @@ def follow_up_hits(corpus: EvalCorpus, encoder: Encoder, pair: Pair, with_contex
     return [h.id for h in followup.retrieve_follow_up(index, encoder, pair.question, follow, TOP, mode=mode).hits]
 
 
-def eval_followups(encoder: Encoder, cache_dir: Path | None, stride: int = PARAPHRASE_STRIDE,
-                   threshold: float = 0.43, mode: str = "hybrid") -> list[Row]:
-    """Top-3 hit rate per split and kind, with and without context, over the set's documents
-    plus every `stride`-th BBC article as distractors."""
+def followup_corpus(encoder: Encoder, cache_dir: Path | None, stride: int = PARAPHRASE_STRIDE,
+                    pairs: Sequence[Pair] | None = None) -> EvalCorpus:
+    """The set's documents plus every `stride`-th BBC article as distractors, indexed in memory."""
     from bot.corpus import load_corpus
 
-    pairs = load_pairs()
+    pairs = load_pairs() if pairs is None else pairs
     keep = frozenset(p.document for p in pairs if p.document != SEED_DOCUMENT)
     documents = [*load_corpus(eval_data.SEED_CORPUS).documents,
                  *eval_data.bbc_documents(stride=stride, keep=keep)]
-    corpus = build_corpus(documents, encoder, cache_dir)
+    return build_corpus(documents, encoder, cache_dir)
+
+
+def eval_followups(encoder: Encoder, cache_dir: Path | None, stride: int = PARAPHRASE_STRIDE,
+                   threshold: float = 0.43, mode: str = "hybrid", corpus: EvalCorpus | None = None,
+                   with_context_only: bool = False) -> list[Row]:
+    """Top-3 hit rate per split and kind, with and without context (only with it when
+    `with_context_only`), over `corpus` (default: `followup_corpus`)."""
+    pairs = load_pairs()
+    corpus = followup_corpus(encoder, cache_dir, stride, pairs) if corpus is None else corpus
+    runs = (("with context", True),) if with_context_only else (("with context", True), ("without", False))
     rows = []
     for split in ("tune", "test"):
         for kind in ("follow-up", "self-contained"):
             chosen = [p for p in pairs if p.split == split and p.kind == kind]
             metrics = {}
-            for label, with_context in (("with context", True), ("without", False)):
+            for label, with_context in runs:
                 hit = sum(bool(set(follow_up_hits(corpus, encoder, p, with_context, threshold, mode))
                                & corpus.gold(p.document, p.starts)) for p in chosen)
                 metrics[f"top-3 {label}"] = hit / max(len(chosen), 1)
