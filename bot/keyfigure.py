@@ -65,7 +65,9 @@ _GROUPS: dict[str, tuple[str, ...]] = {
                "civilian", "men", "women", "adult", "child", "children", "kid", "population"),
     "audience": ("viewer", "audience", "spectator", "fan", "watcher", "listener", "visitor", "attendance",
                  "crowd", "cinema-goer", "cinemagoer", "admission"),
-    "worker": ("worker", "employee", "staff", "workforce", "job", "post", "position", "workers"),
+    "worker": ("worker", "employee", "staff", "workforce", "workers"),
+    # A job is a post, not the person in it: "how many jobs" is not "7,000 construction workers".
+    "job": ("job", "post", "position", "vacancy", "vacancie"),
     "company": ("firm", "company", "companie", "business", "employer", "organisation", "organization",
                 "corporation"),
     "money": ("money", "cash", "fund", "sum", "amount", "cost", "price", "fee"),
@@ -122,14 +124,15 @@ ROLES: dict[str, re.Pattern[str]] = {name: re.compile(p, re.I) for name, p in {
                 r"injur\w*|lost (?:their|his|her) li(?:fe|ves)|murder\w*|slain|massacre\w*|toll)\b",
     "captured": r"\b(?:captur\w*|prisoners?|detain\w*|arrest\w*|abduct\w*|hostages?|jailed|held captive|"
                 r"surrender\w*)\b",
-    "deployed": r"\b(?:deploy\w*|sent|send\w*|dispatch\w*|station\w*|engaged|serv(?:e|es|ing)|"
+    "deployed": r"\b(?:deploy\w*|sent|send\w*|dispatch\w*|station\w*|engaged|serv(?:e|es|ing)|transferr\w*|"
                 r"are there|were there|is there|present|posted|reinforce\w*)\b",
     "sold": r"\b(?:sold|sell\w*|sales?|bought|buy\w*|purchas\w*)\b",
     "shipped": r"\b(?:ship(?:s|ped|ping|ments?)?)\b",
     "cut": r"\b(?:cut\w*|axe[ds]?|axing|slash\w*|shed\w*|redundan\w*|laid off|lay off|job losses)\b",
     "forecast": r"\b(?:forecast\w*|expect\w*|predict\w*|project(?:ed|ion|ions)|supposed to|target\w*|"
                 r"hop(?:e|es|ed|ing) (?:for|to)|aim\w*|goal|plan(?:s|ned)? to|estimat\w* (?:to|for)|outlook)\b",
-    "left": r"\b(?:fled|flee\w*|displaced|evacuat\w*|homeless|refugees?)\b",
+    "left": r"\b(?:fled|flee\w*|displaced|evacuat\w*|homeless|refugees?|(?:told|ordered|forced|urged|asked) to "
+            r"(?:leave|flee)|le(?:ave|ft) (?:their|his|her) homes?|moved out)\b",
 }.items()}
 #: Roles a figure may only answer when the question asks for that role.
 _MARKED = frozenset({"casualty", "captured", "left"})
@@ -147,14 +150,26 @@ def roles_in(text: str) -> frozenset[str]:
 class FigureQuestion:
     """What a question asks a figure to be: its `kind` ("when" or "amount"), the unit
     `classes` that can answer, the counted `thing` (its words, normalised by `_norm`, head
-    last; empty when the question names none) and the `roles` it asks about."""
+    last; empty when the question names none), the `roles` it asks about, the `change` it
+    asks the size of ("up", "down", "any"; "" for none: "how much did prices drop") and, for
+    "when", the `event` words a date must be attached to (stems, `_stem`)."""
 
     kind: str
     classes: frozenset[str]
     thing: tuple[str, ...]
     roles: frozenset[str]
+    change: str = ""
+    event: tuple[str, ...] = ()
 
 
+#: Common misspellings of "much" and "many" ("how mcuh territory").
+_TYPOS = re.compile(r"\b(?:(mcuh|muhc|mutch|mich|mucn|mush|muh|mch)|(mnay|mny|amny|manny|meny|mant|manu))\b", re.I)
+#: "how much did X rise / drop": the size of a change, by direction.
+_CHANGE_UP = re.compile(r"\b(?:ris(?:e|es|en|ing)|rose|increas\w*|gr[eo]w\w*|jump\w*|climb\w*|soar\w*|surg\w*|"
+                        r"go(?:ne)? up|went up|up|boost\w*|gain\w*)\b", re.I)
+_CHANGE_DOWN = re.compile(r"\b(?:drop\w*|f[ae]ll\w*|fallen|declin\w*|decreas\w*|slump\w*|shr[iau]nk\w*|plung\w*|"
+                          r"tumbl\w*|slid\w*|slip\w*|go(?:ne)? down|went down|down|lower\w*|reduc\w*|los[te]\w* value)\b",
+                          re.I)
 _WHEN = re.compile(r"\b(?:when|what year|which year|what date|since when|what month)\b", re.I)
 _HOW = re.compile(r"\bhows? (many|much|large|big|far|long|high|tall|deep|fast|heavy|wide|bad|good)\b", re.I)
 #: A margin: "how much did she win by" is a distance, a time, points or money.
@@ -179,6 +194,50 @@ _DURATION_NOUNS = {"year": DURATION, "month": DURATION, "week": DURATION, "day":
                    "pound": MONEY, "dollar": MONEY, "euro": MONEY}
 
 
+def _change(text: str) -> str:
+    """The direction of the change `text` asks the size of: "up", "down", "any" (both named) or ""."""
+    up, down = bool(_CHANGE_UP.search(text)), bool(_CHANGE_DOWN.search(text))
+    return "any" if up and down else "up" if up else "down" if down else ""
+
+
+#: Words of one event, as a "when" question and the sentence dating it may put them.
+_EVENT_SYNONYMS = (
+    ("start", "begin", "began", "begun", "commenc", "launch", "open", "kick", "schedul", "due", "from"),
+    ("end", "finish", "conclud", "close", "stop", "complet"),
+    ("strike", "walkout", "walk", "industrial"),
+    ("happen", "take", "took", "held", "hold", "occur"),
+    ("releas", "publish", "issu", "announc", "unveil"),
+    ("sale", "sell", "sold", "launch", "releas"),
+    ("die", "died", "death", "kill"),
+    ("elect", "vote", "ballot", "poll"),
+    ("found", "set", "creat", "establish"),
+    ("first", "debut"),
+)
+_WHEN_STOP = _STOP | {"when", "year", "date", "month", "time", "day", "going", "gonna", "happen", "happened",
+                      "supposed", "expected", "next", "last"}
+
+
+def _stem(word: str) -> str:
+    """A crude stem: the first five letters of the singular ("production" ~ "produce")."""
+    return _singular(word)[:5]
+
+
+def _event_words(text: str) -> tuple[str, ...]:
+    """The stems of a "when" question's content words (the event it asks the date of)."""
+    return tuple(dict.fromkeys(_stem(w) for w in _words(text) if w not in _WHEN_STOP and len(w) > 2))
+
+
+def _event_score(event: Sequence[str], context: str) -> int:
+    """How many of `event`'s stems (or a synonym of one) `context` holds."""
+    have = {_stem(w) for w in _words(context)}
+    score = 0
+    for e in event:
+        if e in have or any(e in group and have & set(group) for group in
+                            [tuple(g[:5] for g in grp) for grp in _EVENT_SYNONYMS]):
+            score += 1
+    return score
+
+
 def _noun_phrase(words: list[str]) -> list[str]:
     """The words of a noun phrase at the start of `words`: up to a stop word or a verb."""
     out: list[str] = []
@@ -200,9 +259,10 @@ def read_question(question: str) -> FigureQuestion | None:
     "what percentage/share" → a share.
     """
     text = " ".join(question.lower().split())
+    text = _TYPOS.sub(lambda m: "much" if m.group(1) else "many", text)
     roles = roles_in(text)
     if _WHEN.search(text):
-        return FigureQuestion("when", frozenset({DATE}), (), roles)
+        return FigureQuestion("when", frozenset({DATE}), (), roles, event=_event_words(text))
     if _SHARE.search(text):
         return FigureQuestion("amount", frozenset({PERCENT}), (), roles)
     m = _HOW.search(text)
@@ -227,12 +287,19 @@ def read_question(question: str) -> FigureQuestion | None:
             classes = frozenset({AREA})
         elif _MARGIN.search(text):
             classes = AMOUNTS | {DURATION}
+        elif how == "much" and _change(text[m.end():]):
+            # "how much did prices drop": the change (a share, or an amount), not the price.
+            return FigureQuestion("amount", frozenset({PERCENT, MONEY, COUNT}), (), roles,
+                                  change=_change(text[m.end():]))
         elif _MONEY_WORDS.search(text):
             classes = frozenset({MONEY})
         elif _WEIGHT_WORDS.search(text):
             classes = frozenset({WEIGHT})
         elif _PERCENT_WORDS.search(text):
             classes = frozenset({PERCENT, COUNT})
+        elif how == "much" and [w for w in thing if _singular(w) not in _GENERIC]:
+            # "how much water will it use": an amount of water (a quantity, a rate), not a share of it.
+            classes = AMOUNTS - {PERCENT}
         else:
             classes = AMOUNTS
         if how == "much":
@@ -313,13 +380,37 @@ def thing_matches(thing: Sequence[str], stat: Stat, after: str) -> bool:
     return any(w in have for w in thing) and bool(have & _HUMAN) and head not in _GROUP_OF.values()
 
 
+#: A date right after "since" dates an earlier time, not the event asked about.
+_SINCE = re.compile(r"\b(?:since|ever since)\s+(?:the\s+(?:start|end|summer|spring|autumn|winter)\s+of\s+)?$", re.I)
+#: A figure right after "from" / "to" is a level a change went from or to.
+_LEVEL = re.compile(r"\b(?:from|to)\s+$", re.I)
+#: Units that measure an amount of something ("5 million gallons of water a day").
+_MEASURES = frozenset({"gallon", "litre", "liter", "barrel", "cubic", "megawatt", "gigawatt", "kilowatt", "mw",
+                       "gw", "kwh", "mwh", "gwh", "twh", "watt", "bottle", "cup", "glass", "pint", "bag", "tonne",
+                       "ton", "kilo", "gram", "ounce", "unit", "dose", "portion", "meal", "bushel", "cubic-metre"})
+
+
+def _measure_of(thing: Sequence[str], stat: Stat, sentence: str) -> bool:
+    """Whether `stat` is an amount of `thing` in a unit of measure: its counted phrase opens
+    with one ("5 million gallons a day") and its sentence names the thing ("the plant's water
+    use")."""
+    counted = _words(stat.counts)
+    if not thing or not counted or _singular(counted[0]) not in _MEASURES:
+        return False
+    have = {_norm(w) for w in _words(sentence)}
+    return thing[-1] in have
+
+
 @dataclass(frozen=True)
 class Judged:
-    """A candidate figure's standing: whether it passes, and its role agreement (2 same role,
-    1 no role either side, 0 otherwise)."""
+    """A candidate figure's standing: whether it passes, its role agreement (2 same role,
+    1 no role either side, 0 otherwise; for "when", 2 when the date's clause names the event
+    asked about, 1 when only its sentence does) and `fit`, how many of the question's event
+    words its clause names (a tie-break within a passage)."""
 
     ok: bool
     role: int
+    fit: int = 0
 
 
 def judge(fq: FigureQuestion, stat: Stat, sentence: str) -> Judged:
@@ -329,10 +420,27 @@ def judge(fq: FigureQuestion, stat: Stat, sentence: str) -> Judged:
     if fq.kind == "amount" and stat.value is None and stat.low is None:
         return Judged(False, 0)  # a vague magnitude ("thousands of troops") is no answer
     before, after = _context(sentence, stat)
-    if unit_class(stat.unit) == COUNT and not thing_matches(fq.thing, stat, after):
+    if unit_class(stat.unit) == COUNT and not thing_matches(fq.thing, stat, after) \
+            and not _measure_of(fq.thing, stat, sentence):
         return Judged(False, 0)
     if fq.kind == "when":
-        return Judged(True, 1)
+        if _SINCE.search(before) and "since" not in fq.event:
+            return Judged(False, 0)  # "the fourth strike since 2023": not when this one starts
+        # 2: the date's own clause names the event asked about; 1: only its sentence does.
+        fit = _event_score(fq.event, f"{before} {stat.counts} {after}")
+        if fit:
+            return Judged(True, 2, fit)
+        return Judged(bool(_event_score(fq.event, sentence)) or not fq.event, 1)
+    if fq.change:
+        if _LEVEL.search(before):
+            return Judged(False, 0)  # "down from £281,900": the level it changed from, not the change
+        near_text = f"{before} {after}"
+        up, down = bool(_CHANGE_UP.search(near_text)), bool(_CHANGE_DOWN.search(near_text))
+        if not (up or down):
+            return Judged(False, 0)  # "how much did prices drop": a price is not the drop
+        if fq.change == "up" and not up or fq.change == "down" and not down:
+            return Judged(False, 0)  # prices rose by 1.1% in one region: not how much they fell
+        return Judged(True, 2 if unit_class(stat.unit) == PERCENT else 1)
     near = roles_in(f"{before} {stat.counts} {after}")
     if near & _MARKED and not fq.roles & near & _MARKED:
         return Judged(False, 0)  # the 1,000 who perished do not answer "how many are there"
@@ -358,7 +466,7 @@ def choose(question: str, hits: Sequence[tuple[str, Sequence[int]]], stats: Sequ
     fq = read_question(question)
     if fq is None:
         return None
-    best: tuple[int, int, float, int] | None = None
+    best: tuple[int, int, int, float, int] | None = None
     for rank, (sentence, ids) in enumerate(hits):
         passing = [(i, judge(fq, stats[i], sentence)) for i in ids]
         passing = [(i, j) for i, j in passing if j.ok]
@@ -366,9 +474,10 @@ def choose(question: str, hits: Sequence[tuple[str, Sequence[int]]], stats: Sequ
             continue
         scores = score([i for i, _ in passing])
         for (i, j), s in zip(passing, scores, strict=True):
-            key = (j.role if fq.roles else 0, -rank, float(s), i)
-            if best is None or key[:3] > best[:3]:
+            ranked = fq.roles or fq.kind == "when" or fq.change
+            key = (j.role if ranked else 0, -rank, j.fit, float(s), i)
+            if best is None or key[:4] > best[:4]:
                 best = key
-        if not fq.roles or (best is not None and best[0] == 2):
+        if not (fq.roles or fq.kind == "when" or fq.change) or (best is not None and best[0] == 2):
             break
-    return stats[best[3]] if best is not None else None
+    return stats[best[4]] if best is not None else None

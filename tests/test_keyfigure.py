@@ -36,6 +36,23 @@ Dock workers at the port staged 12 days of strikes over pay this month.
 The dispute cost the port operator £30m in lost business, its chairman said.
 About 2,400 workers took part, the union said.
 """,
+    "plant.txt": """Battery Maker Chooses Valley Site
+
+The battery plant will open 1,800 permanent jobs once it is running, the firm said.
+About 5,500 builders are expected to work on the site at the height of construction.
+Building work should start in the spring of 2026 and the plant will begin output in 2029.
+The plant will use an estimated 2 million gallons of water a day, and 70 per cent of it will be reused.
+This is the third battery plant in the region since 2021.
+""",
+    "rents.txt": """Rents Fall In The Capital
+
+Average rents in the capital fell 3.4 per cent over the year, while rents in the north rose by 2.2 per cent.
+The typical flat now rents for £1,950 a month, down from £2,020 a year earlier.
+""",
+    "flood.txt": """River Bursts Its Banks
+
+About 2,900 villagers were ordered to leave their homes as the river burst its banks.
+""",
 }
 
 
@@ -161,3 +178,51 @@ def test_readme_question_keeps_its_figure_after_articles_are_added(grown: QAServ
 def test_added_articles_do_not_turn_the_count_into_the_perished(grown: QAService) -> None:
     got = figure(grown, "how many north koreans are there")
     assert got is None or "11,000" in got
+
+
+# Kinds found in a new-user trial (own sentences here): the counted noun, the event a date
+# belongs to, a change vs a level, an amount vs a share, role synonyms, a misspelt "much".
+
+def test_jobs_are_not_answered_by_a_count_of_workers(service: QAService) -> None:
+    got = figure(service, "how many jobs will the battery plant bring")
+    assert got is None or ("1,800" in got and "builders" not in got), got
+    fq = read_question("how many jobs will it create")
+    assert fq is not None and fq.thing == ("job",)
+
+
+def test_a_date_after_since_is_not_when_the_event_happens(service: QAService) -> None:
+    got = figure(service, "when was the first battery plant in the region")
+    assert got is None or "2021" not in got, got
+
+
+def test_when_picks_the_date_attached_to_the_event_asked(service: QAService) -> None:
+    got = figure(service, "when will the battery plant begin output")
+    assert got is not None and "2029" in got, got
+
+
+def test_how_much_water_is_an_amount_not_a_share(service: QAService) -> None:
+    got = figure(service, "how much water will the battery plant use")
+    assert got is None or "per cent" not in got, got
+    fq = read_question("how much water will it use")
+    assert fq is not None and "percent" not in fq.classes
+
+
+def test_how_much_did_it_fall_is_the_change_not_the_level(service: QAService) -> None:
+    got = figure(service, "how much did rents fall in the capital")
+    assert got is not None and "3.4 per cent" in got and "£" not in got, got
+
+
+def test_evacuated_counts_those_ordered_to_leave_their_homes(service: QAService) -> None:
+    got = figure(service, "how many villagers were evacuated")
+    assert got is not None and "2,900" in got, got
+
+
+def test_a_misspelt_much_still_asks_for_an_amount() -> None:
+    fq = read_question("how mcuh land do ukrainian forces hold")
+    assert fq is not None and fq.classes == {"area"}
+    assert read_question("how mnay troops are there") is not None
+
+
+def test_sent_reads_as_the_deployed_role() -> None:
+    fq = read_question("how many north korean soldiers were sent")
+    assert fq is not None and "deployed" in fq.roles
