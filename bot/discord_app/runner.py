@@ -123,7 +123,8 @@ def run_bot(settings: Settings) -> int:
     except BotError as exc:
         return _fail(str(exc))
     except (discord.HTTPException, OSError) as exc:
-        log.info("start-up failed", exc_info=True)  # shown: the bot logs at INFO
+        # An expected failure (no network, Discord down): one line; the traceback only at DEBUG.
+        log.debug("start-up failed", exc_info=True)
         return _fail(f"could not connect to Discord: {type(exc).__name__}: {exc}")
     except Exception as exc:  # the Discord edge's last resort: the traceback to the log, one line out
         log.error("the bot stopped on an unexpected error", exc_info=True)
