@@ -42,6 +42,7 @@ from bot.ingest import AddReport, add_urls
 from bot.language import detect, language_name
 from bot.language import warm as warm_language_identifier
 from bot.rerank import default_model
+from bot.rerank import tables as rerank_tables
 from bot.retrieve import Hit, retrieve
 from bot.stats import Stat, StatMatcher, stat_texts
 
@@ -190,8 +191,8 @@ class QAService:
         return self.encoder
 
     def warm(self) -> None:
-        """Load the model, the index and the stats matcher now, so the first question is as
-        fast as the rest (several seconds of loading otherwise land on it).
+        """Load the model, the index, the stats matcher and the reranker's tables now, so the
+        first question is as fast as the rest (several seconds of loading otherwise land on it).
 
         Raises:
             IndexMissingError, IndexCorruptError, ModelMismatchError: see `load_index`.
@@ -202,6 +203,8 @@ class QAService:
         index = self.index
         self.query_encoder(index)
         self._stat_matcher(index)
+        if self.settings.retrieval_mode == "rerank":
+            rerank_tables(index)  # the reranker's per-index tables (one pass over the passages)
         if self.settings.model_languages:
             warm_language_identifier()
 

@@ -1,4 +1,4 @@
-"""`python -m evaluation DATASET [--mode dense|bm25|hybrid|all] [--json]` (see `harness`)."""
+"""`python -m evaluation DATASET [--mode dense|bm25|hybrid|rerank|all] [--json] [--markdown FILE]` (see `harness`)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ def parser() -> argparse.ArgumentParser:
                                 description="Measure retrieval and answer quality on QA data.")
     p.add_argument("dataset", help="seed, squad-dev, squad-dev-sample, wikiqa-test, trecqa-test, "
                    "bbc-paraphrase, casual, casual-sample, threshold or all")
-    p.add_argument("--mode", default="all", help="dense, bm25, hybrid, default or all (default)")
+    p.add_argument("--mode", default="all", help="dense, bm25, hybrid, rerank, default or all (default)")
     p.add_argument("--backend", default=None, help="encoder backend (default: EMBEDDING_BACKEND)")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "newsqa-eval-cache"),
                    help="folder for cached corpus embeddings (outside the repo)")
     p.add_argument("--no-cache", action="store_true", help="embed everything afresh")
+    p.add_argument("--markdown", metavar="FILE", help="also write the README's side-by-side table")
     return p
 
 
@@ -45,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps([asdict(r) for r in rows], indent=1) if args.json else harness.format_table(rows))
+    if args.markdown:
+        Path(args.markdown).write_text(harness.markdown_table(rows, s.retrieval_mode), encoding="utf-8")
     return 0
 
 

@@ -283,8 +283,11 @@ def evaluate(questions: Sequence[CasualQuestion], encoder: Encoder, modes: Seque
 
 
 def metrics(outcomes: Sequence[Outcome]) -> dict[str, float]:
-    """top1, top3, MRR@10 over answerable questions; covered-recall (answerable marked
-    covered), OOS marked not covered, precision of "covered"; figure outcome counts."""
+    """top1, top3, MRR@10 over answerable questions; "covered" recall (answerable marked
+    covered) and precision (`P(covered)`: of those marked covered, the answerable share);
+    "not covered" recall (`oos-not-covered`: out-of-scope marked not covered) and precision
+    (`P(not covered)`: of those marked not covered, the out-of-scope share); figure outcome
+    counts."""
     ans = [o for o in outcomes if o.question.answerable]
     oos = [o for o in outcomes if not o.question.answerable]
     n = max(len(ans), 1)
@@ -297,6 +300,8 @@ def metrics(outcomes: Sequence[Outcome]) -> dict[str, float]:
         "covered": covered_right / n,
         "oos-not-covered": (len(oos) - covered_wrong) / len(oos) if oos else 0.0,
         "P(covered)": covered_right / (covered_right + covered_wrong) if covered_right + covered_wrong else 0.0,
+        "P(not covered)": ((len(oos) - covered_wrong) / (len(ans) - covered_right + len(oos) - covered_wrong)
+                           if len(ans) - covered_right + len(oos) - covered_wrong else 0.0),
     }
     for name in FIGURE_OUTCOMES:
         m[f"fig {name}"] = float(sum(o.figure == name for o in outcomes))

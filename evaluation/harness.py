@@ -474,6 +474,51 @@ def format_table(rows: Sequence[Row]) -> str:
     return "\n".join(lines).lstrip("\n")
 
 
+#: The README's side-by-side table: (label, dataset, split, two metrics shown "a / b").
+MARKDOWN_ROWS = (
+    ("SQuAD dev held-out (articles 25–48), MRR@10 / R@1", "squad-dev", "held-out", ("MRR@10", "R@1")),
+    ("SQuAD dev tuning (articles 1–24), MRR@10 / R@1", "squad-dev", "tuning", ("MRR@10", "R@1")),
+    ("WikiQA test, MAP / MRR", "wikiqa-test", "test", ("MAP", "MRR")),
+    ("TrecQA test (raw), MAP / MRR", "trecqa-test", "test", ("MAP", "MRR")),
+    ("our BBC paraphrases (26 q, tune), top-3 / top-1", "bbc-paraphrase", "tuning", ("R@3", "R@1")),
+    ("seed questions and the issue's two, R@1", "seed", "-", ("R@1",)),
+    ("our casual set, **test half** (2,225 articles), top-3 / top-1", "casual", "test", ("top3", "top1")),
+    ("casual test: out-of-scope marked not covered / answerable marked covered", "casual", "test",
+     ("oos-not-covered", "covered")),
+    ("casual test: precision of \"covered\" / of \"not covered\"", "casual", "test",
+     ("P(covered)", "P(not covered)")),
+    ("our casual set, tune half (tuned on), top-3 / top-1", "casual", "tune", ("top3", "top1")),
+    ("casual tune: out-of-scope not covered / answerable covered", "casual", "tune",
+     ("oos-not-covered", "covered")),
+)
+
+
+def markdown_table(rows: Sequence[Row], default_mode: str, old_default: str = "hybrid") -> str:
+    """The README's "Quality and speed" table: one line per `MARKDOWN_ROWS` entry found in
+    `rows`, a column per mode (`MODES`), the best figure of each line in bold."""
+    by = {(r.dataset, r.split, r.mode): r.metrics for r in rows}
+    names = {m: m + (" (default)" if m == default_mode else " (old default)" if m == old_default else "")
+             for m in MODES}
+    out = ["| dataset | " + " | ".join(names[m] for m in MODES) + " |", "|---" * (len(MODES) + 1) + "|"]
+    for label, dataset, split, keys in MARKDOWN_ROWS:
+        cells = {m: by.get((dataset, split, m)) for m in MODES}
+        if not any(cells.values()):
+            continue
+        best = [max((c[k] for c in cells.values() if c and k in c), default=None) for k in keys]
+        line = []
+        for m in MODES:
+            c = cells[m]
+            if not c:
+                line.append("")
+                continue
+            parts = [(f"**{c[k]:.3f}**" if b is not None and c[k] == b else f"{c[k]:.3f}") if k in c else "–"
+                     for k, b in zip(keys, best, strict=True)]
+            line.append(" / ".join(parts))
+        n = next(r.questions for r in rows if (r.dataset, r.split) == (dataset, split))
+        out.append(f"| {label} (n={n}) | " + " | ".join(line) + " |")
+    return "\n".join(out) + "\n"
+
+
 def _published_line(dataset: str | None) -> str:
     pub = PUBLISHED[str(dataset)]
     metrics = "  ".join(f"{k} {v:.3f}" for k, v in pub.items() if k != "system")

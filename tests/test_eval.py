@@ -127,3 +127,29 @@ def test_casual_sample_finds_the_answering_sentence_in_the_top_three(encoder: En
     assert n >= 60
     assert top3 >= CASUAL_TOP3_FLOOR, f"top-3 hit rate {top3:.3f} fell below {CASUAL_TOP3_FLOOR}"
     assert covered >= CASUAL_COVERED_FLOOR, f"covered {covered:.3f} fell below {CASUAL_COVERED_FLOOR}"
+
+
+def test_markdown_table_puts_the_modes_side_by_side_and_bolds_the_best() -> None:
+    rows = [evaluation.Row("wikiqa-test", "test", m, {"MAP": v, "MRR": v + 0.01}, 243)
+            for m, v in (("dense", 0.72), ("bm25", 0.60), ("hybrid", 0.70), ("rerank", 0.73))]
+    table = evaluation.markdown_table(rows, "rerank")
+    head, _, line = table.splitlines()
+    assert head == "| dataset | dense | bm25 | hybrid (old default) | rerank (default) |"
+    assert line == ("| WikiQA test, MAP / MRR (n=243) | 0.720 / 0.730 | 0.600 / 0.610 | 0.700 / 0.710 "
+                    "| **0.730** / **0.740** |")
+
+
+def test_casual_metrics_give_precision_and_recall_of_both_decisions() -> None:
+    from evaluation import casual
+
+    def outcome(answerable: bool, covered: bool) -> casual.Outcome:
+        q = casual.CasualQuestion("q", "whats up", "tech/001.txt" if answerable else None,
+                                  "up" if answerable else None, "what" if answerable else "oos", None, "test")
+        return casual.Outcome(q, "rerank", 1 if answerable else None, covered, None)
+
+    m = casual.metrics([outcome(True, True), outcome(True, True), outcome(True, False),
+                        outcome(False, False), outcome(False, True)])
+    assert m["covered"] == pytest.approx(2 / 3)
+    assert m["P(covered)"] == pytest.approx(2 / 3)
+    assert m["oos-not-covered"] == pytest.approx(1 / 2)
+    assert m["P(not covered)"] == pytest.approx(1 / 2)
