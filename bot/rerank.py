@@ -399,7 +399,9 @@ def question_features(pool: Pool, scores: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Reranked:
-    """Passage ids best first `(m,)`, their scores `(m,)` float64, and P(covered) in [0, 1]."""
+    """Passage ids best first `(m,)`; their `scores` `(m,)` float64, the share of the pool's
+    softmax over the linear scores (the listwise model's probability that the passage is the
+    one that answers, in [0, 1], non-increasing; all shares sum to 1); P(covered) in [0, 1]."""
 
     ids: np.ndarray
     scores: np.ndarray
@@ -407,10 +409,15 @@ class Reranked:
 
 
 def rerank(index: Index, query: np.ndarray, question: str, model: RerankModel | None = None) -> Reranked:
-    """Rank the candidate pool of `question` with `model` (the shipped one by default)."""
+    """Rank the candidate pool of `question` with `model` (the shipped one by default). An
+    empty index gives an empty ranking, covered 0."""
+    if index.size == 0:
+        return Reranked(np.zeros(0, dtype=np.int64), np.zeros(0), 0.0)
     model = model or default_model()
     pool = candidate_pool(index, query, question)
     scores = model.score(pool.features) if len(pool.ids) else np.zeros(0)
     covered = model.covered(question_features(pool, scores))
     order = np.argsort(-scores, kind="stable")
-    return Reranked(pool.ids[order], scores[order], covered)
+    ranked = scores[order]
+    shares = np.exp(ranked - ranked[0]) if len(ranked) else ranked
+    return Reranked(pool.ids[order], shares / shares.sum() if len(shares) else shares, covered)

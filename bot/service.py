@@ -434,7 +434,8 @@ class QAService:
             found = replace(found, hits=recency.trim_reprints(found.hits, cutoff))
         if present:
             found = replace(found, hits=recency.newest_first(found.hits, PRESENT_MARGIN, k, offset))
-        figures = self._figures(follow.query if follow else query, found.hits, found.query) if offset == 0 else ()
+        figures = (self._figures(follow.query if follow else query, found.hits, found.query,
+                                 every=found.covered is not None) if offset == 0 else ())
         if cutoff:
             figures = tuple(f for f in (recency.stat_as_of(f, cutoff) for f in figures) if f is not None)
         if cutoff:
@@ -531,15 +532,16 @@ class QAService:
         return self._stat_matcher(index).rank(text, query, threshold=-1.0)
 
     def _figures(self, question: str, hits: Sequence[Hit],
-                 query: np.ndarray | None = None) -> tuple[Stat, ...]:
+                 query: np.ndarray | None = None, every: bool = False) -> tuple[Stat, ...]:
         """The stat that answers a how many / how much / when question, if a shown hit states it
         (`bot.keyfigure.choose`: the unit class, counted thing and role the question asks for;
-        the top-ranked hit's first). Only hits at or above the threshold count: a figure is
-        never shown without its passage."""
+        the top-ranked hit's first). Only shown hits count, so a figure is never shown without
+        its passage: those at or above the threshold, or `every` hit when the reranker's
+        covered probability decided (then every hit is shown)."""
         index = self.index
         if not index.stats or keyfigure.read_question(question) is None:
             return ()
-        shown = [h for h in hits if h.score >= self.settings.score_threshold] or list(hits[:1])
+        shown = list(hits) if every else [h for h in hits if h.score >= self.settings.score_threshold] or list(hits[:1])
         matcher = self._stat_matcher(index)
         found = [(h.passage.text, matcher.by_sentence.get(h.passage.text, ())) for h in shown]
         if not any(ids for _, ids in found):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from bot import rerank
+from bot.embed import Encoder
 from evaluation import data as eval_data
 from evaluation.harness import EvalCorpus, build_corpus, cached_encode
 
@@ -40,6 +42,8 @@ COVERED_RECALL = 0.95
 #: Share of out-of-scope casual tune questions that should be marked not covered.
 OOS_FLOOR = 0.90
 L2 = 1e-3
+#: Each dataset's share of the ranking loss (whatever its size).
+RANK_SHARE = {"squad": 1.0, "casual": 1.0, "seed": 1.0}
 
 
 @dataclass
@@ -72,8 +76,11 @@ def oos_pools(corpus: EvalCorpus, questions: Sequence[str], queries: np.ndarray,
                                                                                             strict=True))]
 
 
-def fit_ranker(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Listwise softmax fit. Returns `(mean, scale, weights)` over `rerank.FEATURES`."""
+def fit_ranker(examples: Sequence[Example], l2: float = L2,
+               share: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Listwise softmax fit, L2 weight `l2`, each dataset weighing `share[dataset]` in all.
+    Returns `(mean, scale, weights)` over `rerank.FEATURES`."""
+    share = share or RANK_SHARE
     train = [e for e in examples if e.answerable and e.gold.any()]
     allx = np.concatenate([e.pool.features for e in train])
     mean = allx.mean(axis=0)
@@ -81,7 +88,7 @@ def fit_ranker(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, np.
     per = {d: sum(1 for e in train if e.dataset == d) for d in {e.dataset for e in train}}
     xs = [(e.pool.features - mean) / scale for e in train]
     golds = [e.gold for e in train]
-    ws = np.array([1.0 / per[e.dataset] for e in train])
+    ws = np.array([share.get(e.dataset, 1.0) / per[e.dataset] for e in train])
     ws /= ws.sum()
     x = np.concatenate(xs)
     bounds = np.cumsum([0] + [len(v) for v in xs])
@@ -100,7 +107,7 @@ def fit_ranker(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray, np.
         p_all = e / z[seg]
         p_gold = eg / zg[seg]
         grad = ((p_all - p_gold) * wrow) @ x
-        return float(ws @ nll + L2 * w @ w), grad + 2 * L2 * w
+        return float(ws @ nll + l2 * w @ w), grad + 2 * l2 * w
 
     res = minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500})
     return mean, scale, res.x
@@ -153,30 +160,10 @@ def choose_threshold(pos: np.ndarray, neg: np.ndarray, log: Callable[[str], None
     return min(good) if good else keep
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m evaluation.train_rerank", description=__doc__)
-    p.add_argument("--out", default=str(rerank.WEIGHTS))
-    p.add_argument("--cache", default="/tmp/newsqa-eval-cache")
-    p.add_argument("--casual", default=None, help="the casual question set (default benchmarks/data/casual.jsonl)")
-    p.add_argument("--squad", type=int, default=2000, help="SQuAD tuning questions sampled (seeded)")
-    p.add_argument("--no-bbc", action="store_true", help="SQuAD and seed only (a quick smoke run)")
-    args = p.parse_args(argv)
-    from bot.config import Settings
-    from bot.embed import Encoder
-
-    faiss.omp_set_num_threads(1)
-
-    s = Settings()
-    encoder = Encoder(s.model_name_or_path, s.embedding_backend, s.embedding_batch_size)
-    cache = Path(args.cache)
-    try:  # the per-text vector cache shared by evaluation runs, where this checkout has it
-        from evaluation.vector_cache import CachedEncoder
-        encoder = CachedEncoder(encoder, cache)
-    except ImportError:
-        pass
-    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+def gather(args: argparse.Namespace, encoder: Encoder, cache: Path, log: Callable[[str], None]) -> list[Example]:
+    """Every tuning question's candidate pool (see the module's docstring for the data)."""
     examples: list[Example] = []
-    # SQuAD tuning articles over the whole dev corpus
+    # SQuAD tuning articles (1-24), a corpus of those articles only
     documents, questions = eval_data.squad_dev()
     tuning_docs = {q.document for q in questions if q.split == "tuning"}
     squad = build_corpus([d for d in documents if d.id in tuning_docs], encoder, cache)
@@ -209,7 +196,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         gold = np.array([phrase in seed.index.passages[int(i)].text for i in pool.ids])
         examples.append(Example("seed", pool, gold, True))
 
-    mean, scale, weights = fit_ranker(examples)
+    return examples
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m evaluation.train_rerank", description=__doc__)
+    p.add_argument("--out", default=str(rerank.WEIGHTS))
+    p.add_argument("--cache", default="/tmp/newsqa-eval-cache")
+    p.add_argument("--casual", default=None, help="the casual question set (default benchmarks/data/casual.jsonl)")
+    p.add_argument("--squad", type=int, default=2000, help="SQuAD tuning questions sampled (seeded)")
+    p.add_argument("--no-bbc", action="store_true", help="SQuAD and seed only (a quick smoke run)")
+    p.add_argument("--pools", metavar="FILE", help="pickle of the candidate pools: read if it exists, "
+                   "else written (refits then take seconds)")
+    p.add_argument("--l2", type=float, default=L2, help="L2 weight of the ranking fit")
+    p.add_argument("--share", default="", help="ranking-loss share per dataset, e.g. squad=1,casual=1,seed=0.2")
+    args = p.parse_args(argv)
+    from bot.config import Settings
+
+    faiss.omp_set_num_threads(1)
+
+    s = Settings()
+    encoder = Encoder(s.model_name_or_path, s.embedding_backend, s.embedding_batch_size)
+    cache = Path(args.cache)
+    try:  # the per-text vector cache shared by evaluation runs, where this checkout has it
+        from evaluation.vector_cache import CachedEncoder
+        encoder = CachedEncoder(encoder, cache)
+    except ImportError:
+        pass
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    pools_file = Path(args.pools) if args.pools else None
+    if pools_file is not None and pools_file.exists():
+        examples: list[Example] = pickle.loads(pools_file.read_bytes())
+    else:
+        examples = gather(args, encoder, cache, log)
+        if pools_file is not None:
+            pools_file.write_bytes(pickle.dumps(examples))
+    share = {**RANK_SHARE, **{k: float(v) for k, v in (kv.split("=") for kv in args.share.split(",") if kv)}}
+    mean, scale, weights = fit_ranker(examples, args.l2, share)
     model = rerank.RerankModel(mean, scale, weights, np.zeros(len(rerank.QUESTION_FEATURES)),
                                np.ones(len(rerank.QUESTION_FEATURES)), np.zeros(len(rerank.QUESTION_FEATURES)),
                                0.0, 0.5)

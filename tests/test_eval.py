@@ -62,8 +62,8 @@ def test_squad_sample_is_fixed_and_from_tuning_articles() -> None:
     assert {q.split for q in sample} == {"tuning"}
 
 
-def test_seed_questions_rank_their_sentence_first_in_rerank_mode(encoder: Encoder) -> None:
-    [row] = evaluation.eval_seed(encoder, ("rerank",))
+def test_seed_questions_rank_their_sentence_first_in_default_mode(encoder: Encoder) -> None:
+    [row] = evaluation.eval_seed(encoder, (DEFAULT_MODE,))
     assert row.metrics["R@1"] == 1.0
 
 
