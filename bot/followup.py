@@ -51,6 +51,9 @@ PRIOR_BONUS = 0.2
 #: The earlier answer's documents used as the prior, in rank order: only its first (the top
 #: passage's) did better on the tune split than all three.
 PRIOR_DOCUMENTS = 1
+#: How many of the earlier document's passages lead before the best passage from elsewhere
+#: (None: all of them).
+PRIOR_LEAD: int | None = None
 #: A question with at most this many content words of its own, naming nothing, is incomplete
 #: (elliptical) when it shares a word with the earlier turn.
 SHORT = 2
@@ -365,11 +368,18 @@ def prefer(hits: Sequence[Hit], documents: Sequence[str], k: int, offset: int = 
     return [replace(h, rank=offset + i) for i, h in enumerate(order[offset:offset + k], start=1)]
 
 
-def prior_first(near: Sequence[Hit], found: Sequence[Hit], k: int, offset: int = 0) -> list[Hit]:
+def prior_first(near: Sequence[Hit], found: Sequence[Hit], k: int, offset: int = 0,
+                lead: int | None = None) -> list[Hit]:
     """The hits of the earlier answer's documents (`near`, in their ranking's order) before the
-    rest of `found` (in its order), hits `offset+1 … offset+k`, renumbered."""
+    rest of `found` (in its order), hits `offset+1 … offset+k`, renumbered. With `lead`, only
+    the first `lead` of `near` go first: then the best hit of `found` from elsewhere, then the
+    rest in the same way (so a wrong earlier document cannot fill the whole top-k)."""
     seen = {h.id for h in near}
-    order = [*near, *(h for h in found if h.id not in seen)]
+    others = [h for h in found if h.id not in seen]
+    if lead is None:
+        order = [*near, *others]
+    else:
+        order = [*near[:lead], *others[:1], *near[lead:], *others[1:]]
     return [replace(h, rank=offset + i) for i, h in enumerate(order[offset:offset + k], start=1)]
 
 
@@ -403,7 +413,7 @@ def retrieve_follow_up(index: Index, encoder: QueryEncoder, question: str, follo
                            keep=lambda p: p.document in prior and (keep is None or keep(p)))
     best = max(found.best_score, near.best_score)
     if PRIOR_ORDER == "rank":
-        hits = prior_first(near.hits, found.hits, k, offset)
+        hits = prior_first(near.hits, found.hits, k, offset, PRIOR_LEAD)
     else:
         merged = {h.id: h for h in found.hits}
         merged.update({h.id: h for h in near.hits if h.id not in merged})

@@ -33,6 +33,10 @@ VARIANTS: tuple[tuple[str, dict[str, object]], ...] = (
     ("rewrite, + 0.3·e(earlier)", {"EARLIER_WEIGHT": 0.3}),
     ("rewrite, the earlier answer's three documents first", {"PRIOR_DOCUMENTS": 3}),
     ("rewrite, +0.2 on the cosine instead of the document first", {"PRIOR_ORDER": "cosine"}),
+    ("rewrite, only the earlier document's best 2 first, then the best passage from elsewhere",
+     {"PRIOR_LEAD": 2}),
+    ("rewrite, only the earlier document's best passage first, then the best from elsewhere",
+     {"PRIOR_LEAD": 1}),
 )
 
 
@@ -108,8 +112,9 @@ tune and test halves by hand before the first tuning; the 24 added later were sp
 SHA-1 of `earlier + "\\n" + question` (even: tune) before any tuning on them. Corpus: those
 articles plus every 10th BBC article. A hit is a top-3 passage covering an answer phrase;
 "with context" is the product's path (`bot.followup.resolve` and `retrieve_follow_up`, as
-`QAService.ask(earlier=…)`; the earlier turn is the earlier question's own top-3 when it clears
-the threshold), "without" the question alone. Retrieval mode: the default ({mode}).
+`QAService.ask(earlier=…)`; the earlier turn is the earlier question's own top-3 when the
+product would call it an answer: in rerank mode its covered probability against the reranker's
+threshold), "without" the question alone. Retrieval mode: the default ({mode}).
 Regenerated, with this section and the README's, by `python -m evaluation.followup_figures`.
 
 ```

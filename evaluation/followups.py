@@ -21,7 +21,8 @@ from bot import followup
 from bot.corpus import read_document
 from bot.embed import Encoder
 from bot.index import Index
-from bot.retrieve import retrieve_vector
+from bot.rerank import default_model
+from bot.retrieve import Retrieval, retrieve_vector
 from evaluation import data as eval_data
 from evaluation.harness import PARAPHRASE_STRIDE, EvalCorpus, Row, build_corpus
 
@@ -73,6 +74,15 @@ def names_of(index: Index) -> followup.CorpusNames:
     return _NAMES[id(index)]
 
 
+def answered(found: Retrieval, threshold: float) -> bool:
+    """Whether the product would call `found` an answer, as `QAService.ask` does: the
+    reranker's covered probability against its calibrated threshold in a reranking mode, else
+    the best cosine against `threshold`."""
+    if found.covered is not None:
+        return found.covered >= default_model().threshold
+    return found.best_score >= threshold
+
+
 def follow_up_hits(corpus: EvalCorpus, encoder: Encoder, pair: Pair, with_context: bool,
                    threshold: float, mode: str = "hybrid") -> list[int]:
     """Passage ids of the top-3 for `pair.question`, with or without the earlier question."""
@@ -80,7 +90,7 @@ def follow_up_hits(corpus: EvalCorpus, encoder: Encoder, pair: Pair, with_contex
     earlier: list[followup.Turn] = []
     if with_context:
         first = retrieve_vector(index, encoder.encode_query(pair.earlier), pair.earlier, TOP, mode=mode)
-        shown = first.hits if first.best_score >= threshold else []
+        shown = first.hits if answered(first, threshold) else []
         docs = tuple(dict.fromkeys(h.passage.document for h in shown))
         earlier = [followup.Turn(pair.earlier, pair.earlier, docs, tuple(h.passage.text for h in shown))]
     follow = followup.resolve(pair.question, earlier, names_of(index))
