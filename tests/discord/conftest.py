@@ -3,7 +3,7 @@
 `discord_world(service, **settings)` starts the bot over a service with its commands synced to
 one guild, a #general channel, an #ask channel (every message is a question), a member and an
 admin (Manage Server). The seed index is shared (`seed_service`); tests that rebuild use their
-own service.
+own service. `double` is the API double on 127.0.0.1 that the real gateway tests connect to.
 """
 
 from __future__ import annotations
@@ -14,11 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import discord
+import pytest
+import pytest_asyncio
+import yarl
+from discord.gateway import DiscordWebSocket
 from simcord.actors import MemberActor
 from simcord.builders import ChannelHandle, GuildHandle
 from simcord.env import Env
 
 from bot.discord_app import NewsBot, create_bot
+from tests.discord.api_double import DiscordDouble
 
 GUILD_ID = 1_234_567_890_123_456_789
 
@@ -60,3 +65,16 @@ async def discord_world(service: Any, **settings: Any) -> AsyncIterator[World]:
     finally:
         await env.shutdown()
     env._raise_errors_since(env._errors_acknowledged)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def double(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordDouble]:
+    """The Discord API double on 127.0.0.1, with discord.py's REST base and gateway pointed at it."""
+    server = DiscordDouble()
+    await server.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", server.rest_base)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
+    try:
+        yield server
+    finally:
+        await server.stop()

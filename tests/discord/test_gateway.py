@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import discord
 import pytest
-import pytest_asyncio
-import yarl
-from discord.gateway import DiscordWebSocket
 
 from bot.config import Settings
 from bot.discord_app import NewsBot, run_bot
@@ -40,18 +37,6 @@ class SlowSearch:
         return getattr(self._service, name)
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def double(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordDouble]:
-    server = DiscordDouble()
-    await server.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", server.rest_base)
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
 async def connected(double: DiscordDouble, bot: NewsBot) -> asyncio.Task[None]:
     """Start the bot against the double and wait until it identified (bounded)."""
     task = asyncio.create_task(bot.start(GOOD_TOKEN))
@@ -67,6 +52,19 @@ async def disconnect(bot: NewsBot, task: asyncio.Task[None]) -> None:
 def max_gap(times: list[float], start: float, end: float) -> float:
     inside = [start, *[t for t in times if start <= t <= end], end]
     return max(b - a for a, b in zip(inside, inside[1:], strict=False))
+
+
+async def burst_is_acknowledged_and_answered(double: DiscordDouble, n: int, users: int, timeout: float) -> None:
+    """`n` /ask interactions at once from `users` users: each is deferred ("thinking…") within
+    3 s and answered with cited fields, and the heartbeat never stops for 4 intervals."""
+    t0 = time.monotonic()
+    tokens = await asyncio.gather(*(double.slash(600 + i % users, "ask", question=f"{QUESTION} ({i})")
+                                    for i in range(n)))
+    await double.wait_followups(list(tokens), timeout=timeout)
+    end = max(double.followups[t][0] for t in tokens)
+    assert all(double.callbacks[t].type == 5 and double.callbacks[t].at - t0 < 3.0 for t in tokens)
+    assert all(double.followups[t][1]["embeds"][0]["fields"] for t in tokens)
+    assert max_gap(double.heartbeats, t0, end) < 4 * HEARTBEAT
 
 
 async def test_slow_ask_is_deferred_within_3s_and_heartbeats_continue(
@@ -92,7 +90,9 @@ async def test_slow_ask_is_deferred_within_3s_and_heartbeats_continue(
         assert max_gap(double.heartbeats, t0, done) < 4 * HEARTBEAT
         assert bot.latency < 1.0
         answered = [r.getMessage() for r in caplog.records if "answered /ask" in r.getMessage()]
-        assert len(answered) == 1 and "latency=4." in answered[0]
+        assert len(answered) == 1
+        latency = re.search(r"latency=(\d+(?:\.\d+)?)", answered[0])
+        assert latency is not None and float(latency.group(1)) >= 4.0  # the slow search, timed
     finally:
         await disconnect(bot, task)
 
@@ -102,14 +102,7 @@ async def test_twenty_concurrent_asks_are_all_deferred_within_3s_and_answered(
     bot = NewsBot(seed_service.settings, seed_service, guild_ready_timeout=0.1)
     task = await connected(double, bot)
     try:
-        t0 = time.monotonic()
-        tokens = await asyncio.gather(*(double.slash(600 + i, "ask", question=f"{QUESTION} ({i})")
-                                        for i in range(20)))
-        await double.wait_followups(list(tokens), timeout=60)
-        end = max(double.followups[t][0] for t in tokens)
-        assert all(double.callbacks[t].type == 5 and double.callbacks[t].at - t0 < 3.0 for t in tokens)
-        assert all(double.followups[t][1]["embeds"][0]["fields"] for t in tokens)
-        assert max_gap(double.heartbeats, t0, end) < 4 * HEARTBEAT
+        await burst_is_acknowledged_and_answered(double, 20, users=20, timeout=60)
     finally:
         await disconnect(bot, task)
 

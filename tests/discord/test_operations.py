@@ -9,14 +9,9 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator
 from typing import Any
 
-import discord
 import pytest
-import pytest_asyncio
-import yarl
-from discord.gateway import DiscordWebSocket
 
 from bot.discord_app import NewsBot
 from bot.discord_app.health import health
@@ -29,18 +24,6 @@ pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.timeout(120
 QUESTION = "How many North Korean soldiers were deployed?"
 #: A guild on the other shard of two (Discord's rule: (id >> 22) % shards).
 OTHER_GUILD = GUILD_ID + (1 << 22)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def double(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordDouble]:
-    server = DiscordDouble()
-    await server.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", server.rest_base)
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 def get(url: str) -> tuple[int, str]:
