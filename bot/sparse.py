@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +30,21 @@ _SPLIT = re.compile(TOKEN_PATTERN).findall
 _PARAMS, _VOCAB, _STOPWORDS = "params.index.json", "vocab.tokenizer.json", "stopwords.tokenizer.json"
 #: Scoring variants whose saved matrix is the whole score (no per-query non-occurrence term).
 _PLAIN_METHODS = frozenset({"robertson", "lucene", "atire"})
+
+
+#: Unicode's combining diacritical marks (U+0300–U+036F): the accents of Latin, Greek and
+#: Cyrillic letters once decomposed. Marks of other scripts (a Devanagari virama) are letters'
+#: parts, not accents, and stay.
+_ACCENTS = re.compile("[\u0300-\u036f]")
+
+
+def fold(text: str) -> str:
+    """`text` with accents taken off ("Zürich" → "Zurich", "José Müller" → "Jose Muller"), the
+    way BM25 reads passages and questions, so that a question typed without accents finds the
+    names an article writes with them, and the other way round. ASCII text is returned as is."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", text)))
 
 
 def _tokenizer() -> Any:
@@ -104,7 +120,7 @@ class SparseIndex:
         import bm25s
 
         tokenizer = _tokenizer()
-        ids = tokenizer.tokenize(list(texts), return_as="ids", show_progress=False)
+        ids = tokenizer.tokenize([fold(t) for t in texts], return_as="ids", show_progress=False)
         stop = tokenizer.stopwords or ()
         if bounds is None or len(bounds) <= 1:
             retriever = bm25s.BM25()
@@ -159,18 +175,26 @@ class SparseIndex:
     def query_tokens(self, question: str) -> list[int]:
         """Vocabulary ids of the question's known tokens (unknown words are dropped).
 
-        Same steps as the `bm25s` tokenizer (lower-case, split, drop stop words, stem), done
-        directly: the library call costs ~3 ms a question, a third of a whole answer.
+        Same steps as the `bm25s` tokenizer (lower-case, split, drop stop words, stem; accents
+        folded as the passages were, `fold`), done directly: the library call costs ~3 ms a
+        question, a third of a whole answer.
         """
-        vocab = self.vocab
         out = []
         for word in _SPLIT(question.lower()):
             if word in self._stop:
                 continue
-            tid = vocab.get(self._stemmer.stemWord(word))
+            tid = self._term(word)
             if tid is not None:
                 out.append(tid)
         return out
+
+    def _term(self, word: str) -> int | None:
+        """The vocabulary id of a lower-cased question word: its stem, or its accent-folded
+        stem (indexes built before folding keep the accented forms, so both are tried)."""
+        tid = self.vocab.get(self._stemmer.stemWord(word))
+        if tid is None and not word.isascii():
+            tid = self.vocab.get(self._stemmer.stemWord(fold(word)))
+        return tid
 
     def search(self, question: str, k: int) -> list[tuple[int, float]]:
         """Top-`k` passages by BM25 as `(passage id, score)`, best score first, ties by lower id;
@@ -212,13 +236,12 @@ class SparseIndex:
     def query_terms(self, question: str) -> tuple[list[int], int]:
         """The question's distinct known vocabulary ids (first-seen order) and how many of its
         content words (not stop words) the corpus has never seen."""
-        vocab = self.vocab
         known: list[int] = []
         unknown = 0
         for word in _SPLIT(question.lower()):
             if word in self._stop:
                 continue
-            tid = vocab.get(self._stemmer.stemWord(word))
+            tid = self._term(word)
             if tid is None:
                 unknown += 1
             elif tid not in known:

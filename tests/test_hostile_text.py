@@ -145,3 +145,24 @@ def test_quotes_show_the_original_characters_and_match_the_normalised_ones(text_
     shown = render_text(answer)
     assert "Russia\u2019s army withdrew\u00a0its last tanks" in shown
     assert answer.to_json()["passages"][0]["text"].startswith("Russia\u2019s army")
+
+
+def test_names_with_accents_are_found_typed_without_them_and_the_other_way_round(
+        tmp_path: Path, encoder: Encoder) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "zurich.txt").write_text(
+        "Zürich transport chief resigns\n"
+        "José Müller stepped down as head of Zürich's tram network on Monday after a row over fares.\n"
+        "The city council will name a successor in March.\n", encoding="utf-8")
+    (corpus / "port.txt").write_text(
+        "Port reopens\nThe harbour at Velikaya reopened on Tuesday after a three-day closure.\n",
+        encoding="utf-8")
+    service = QAService(make_settings(tmp_path, corpus), encoder=encoder)
+    service.rebuild()
+    sparse = service.index.sparse
+    for typed in ("jose muller", "José Müller", "zurich tram", "ZÜRICH tram"):
+        top = sparse.search(typed, 1)
+        assert top and "José Müller stepped down" in service.index.passages_of([top[0][0]])[0].text, typed
+    answer = service.ask("who is jose muller")
+    assert "José Müller stepped down" in answer.hits[0].passage.text  # quoted as written
