@@ -81,6 +81,7 @@ def pair_corpus(texts: list[str], emb: np.ndarray, n: int, folder: Path, seed: i
     rng = np.random.default_rng(seed)
     m = len(texts)
     clean = [t.rstrip(" .!?;:") for t in texts]
+    joinable = [bool(c) and c[:1].isalpha() and c[-1:].isalnum() for c in clean]
     vectors: dict[str, np.ndarray] = {}
     lines: list[str] = []
     article = first_article
@@ -91,7 +92,8 @@ def pair_corpus(texts: list[str], emb: np.ndarray, n: int, folder: Path, seed: i
     while len(vectors) < n:
         a, b = i % m, (i + gap) % m
         text = f"{clean[a]}; {clean[b][:1].lower()}{clean[b][1:]}."
-        if text not in vectors:
+        # Only pairs the segmenter keeps whole: a quote or bracket around the join opens a sentence.
+        if joinable[a] and joinable[b] and text not in vectors:
             v = emb[a] + emb[b] + rng.normal(0, JITTER, emb.shape[1]).astype(np.float32)
             vectors[text] = (v / np.linalg.norm(v)).astype(np.float32)
             lines.append(text)
