@@ -336,7 +336,10 @@ def _blocks(document: Document) -> Iterator[tuple[str, list[int]]]:
             text.append(" ")
             origin.append(line_start - 1)  # the line break before this line
         text.append(norm)
-        origin.extend(line_start + o for o in org[: len(norm)])
+        if not markdown and raw.isascii():  # normalise kept it: org is 0, 1, 2, ...
+            origin.extend(range(line_start, line_start + len(norm)))
+        else:
+            origin.extend([line_start + o for o in org[: len(norm)]])
         last = raw
     if text:
         yield "".join(text), origin
@@ -487,6 +490,8 @@ def segment(document: Document, fit: Fit | None = None, notes: list[str] | None 
     cut = 0
     for norm, origin in _blocks(document):
         origin = [*origin, origin[-1] + 1] if origin else [0]
+        # Most blocks map one to one onto a run of the file: their quotes are slices of it.
+        run = origin[0] if origin == list(range(origin[0], origin[0] + len(origin))) else None
         for s_start, s_end in split_sentences(norm):
             pieces = [(s_start, s_end)]
             if fit is not None:
@@ -511,7 +516,7 @@ def segment(document: Document, fit: Fit | None = None, notes: list[str] | None 
                         source=document.source,
                         url=document.url,
                         published=document.published,
-                        original=_quote(document.text, origin, start, end, text),
+                        original=_quote(document.text, origin, start, end, text, run),
                     )
                 )
     if cut and notes is not None:
@@ -523,9 +528,14 @@ def segment(document: Document, fit: Fit | None = None, notes: list[str] | None 
 _SPACES = re.compile(r"[ \t\r\n\f\v]+")
 
 
-def _quote(text: str, origin: list[int], start: int, end: int, normalised: str) -> str | None:
+def _quote(text: str, origin: list[int], start: int, end: int, normalised: str,
+           run: int | None = None) -> str | None:
     """The original characters of a passage (typography kept, line breaks and runs of spaces
-    made one space), or None when they equal the normalised text."""
+    made one space), or None when they equal the normalised text. `run`: the block maps one to
+    one onto `text` from that offset (`origin[i] == run + i`), so the characters are a slice."""
+    if run is not None and 0 <= run and run + end <= len(text):
+        quote = _SPACES.sub(" ", text[run + start : run + end]).strip()
+        return None if quote == normalised else quote
     chars: list[str] = []
     last = -1
     for i in range(start, end):

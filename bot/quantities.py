@@ -37,6 +37,8 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("year", re.compile(r"(?<![\d,.£$€¥])\b(1[6-9]\d{2}|20\d{2})\b"
                         r"(?![,.]\d|\s?%|\s?(?:per\s?cent|percent|GMT|BST)\b)")),
 ]
+#: Four digits in a row: each of `_DATE_PATTERNS` needs them (a year).
+_FOUR_DIGITS = re.compile(r"\d{4}")
 #: A month, weekday or "month day" without a year: the date of a figure, never a stat itself.
 _LOOSE_DATE = re.compile(rf"\b(?:(?:{_MONTH})(?:\s+\d{{1,2}}\b)?|\d{{1,2}}\s+(?:{_MONTH})|{_WEEKDAY})(?!\w)")
 
@@ -158,6 +160,8 @@ def find_dates(sentence: str) -> list[Quantity]:
 
     A period ("2024–25", "2004/05") is one date "2024/2025", not a range of numbers.
     """
+    if _FOUR_DIGITS.search(sentence) is None:  # every pattern holds a year: most sentences have none
+        return []
     found: list[Quantity] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _DATE_PATTERNS:

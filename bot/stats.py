@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -154,12 +155,20 @@ class _Mention:
     date: str | None
     citation: Citation
 
-    @property
-    def keys(self) -> set[tuple[str, Any, Any, Any, Any]]:
+    @cached_property
+    def keys(self) -> tuple[tuple[str, Any, Any, Any, Any], ...]:
+        """What a figure is matched on, in the order merging tries them: its own value, then each
+        alternative unit's (a tuple, not a set: a set of tuples holding None iterated in a
+        different order in each process on Python 3.11, so the group a figure joined, and
+        stats.json, changed from build to build). Computed once: merging reads it per group."""
         q = self.quantity
-        out: set[tuple[str, Any, Any, Any, Any]] = {(q.unit, q.value, q.low, q.high, q.date)}
-        out.update((a.unit, a.value, None, None, None) for a in q.alts)
-        return out
+        own = (q.unit, q.value, q.low, q.high, q.date)
+        return tuple(dict.fromkeys([own, *((a.unit, a.value, None, None, None) for a in q.alts)]))
+
+    @cached_property
+    def key_set(self) -> frozenset[tuple[str, Any, Any, Any, Any]]:
+        """`keys` as a set, for intersections."""
+        return frozenset(self.keys)
 
 
 def _words(text: str) -> list[re.Match[str]]:
@@ -335,11 +344,18 @@ def mentions(passage: Passage) -> list[_Mention]:
     return out
 
 
-def _content(text: str) -> set[str]:
-    return {w.lower().rstrip("s") for w in re.findall(r"[A-Za-z][\w-]+", text)
-            if len(w) > 3 and not _is_stop(w)}
+_CONTENT_WORD = re.compile(r"[A-Za-z][\w-]+")
 
 
+@lru_cache(maxsize=1 << 16)
+def _content(text: str) -> frozenset[str]:
+    """The content words of a counted phrase, lower case, plural s dropped (cached: merging
+    compares the same few thousand phrases millions of times on a large corpus)."""
+    return frozenset(w.lower().rstrip("s") for w in _CONTENT_WORD.findall(text)
+                     if len(w) > 3 and not _is_stop(w))
+
+
+@lru_cache(maxsize=1 << 16)
 def _head(counts: str) -> str:
     words = re.split(r"\s+(?:in|of)\s+", counts)[0].split()
     head = words[-1].lower().rstrip("s") if words else ""
@@ -347,7 +363,7 @@ def _head(counts: str) -> str:
 
 
 def _same_figure(a: _Mention, b: _Mention) -> bool:
-    if not (a.keys & b.keys) or a.quantity.unit == "date" and a.quantity.date != b.quantity.date:
+    if not (a.key_set & b.key_set) or a.quantity.unit == "date" and a.quantity.date != b.quantity.date:
         return False
     if a.quantity.value is None and a.quantity.low is None and a.quantity.unit != "date":
         return a.quantity.text.lower() == b.quantity.text.lower() and _head(a.counts) == _head(b.counts) \
@@ -364,7 +380,7 @@ def _same_figure(a: _Mention, b: _Mention) -> bool:
 def _signature(m: _Mention) -> tuple[Any, ...]:
     """Everything `_same_figure(a, m)` reads of its second mention `m`, but the document."""
     q = m.quantity
-    return (frozenset(m.keys), q.date, q.text.lower(), m.counts)
+    return (m.key_set, q.date, q.text.lower(), m.counts)
 
 
 def _same_as_any(m: _Mention, by_doc: dict[str, _Mention]) -> bool:
