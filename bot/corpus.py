@@ -533,7 +533,7 @@ def _quote(text: str, origin: list[int], start: int, end: int, normalised: str,
     """The original characters of a passage (typography kept, line breaks and runs of spaces
     made one space), or None when they equal the normalised text. `run`: the block maps one to
     one onto `text` from that offset (`origin[i] == run + i`), so the characters are a slice."""
-    if run is not None and 0 <= run and run + end <= len(text):
+    if run is not None and run >= 0 and run + end <= len(text):
         quote = _SPACES.sub(" ", text[run + start : run + end]).strip()
         return None if quote == normalised else quote
     chars: list[str] = []
