@@ -89,7 +89,12 @@ async def test_slow_ask_is_deferred_within_3s_and_heartbeats_continue(
         assert len([t for t in double.heartbeats if t0 <= t <= done]) >= 8
         assert max_gap(double.heartbeats, t0, done) < 4 * HEARTBEAT
         assert bot.latency < 1.0
-        answered = [r.getMessage() for r in caplog.records if "answered /ask" in r.getMessage()]
+        # The answer's log line follows its followup: on a loaded machine it can come a little later.
+        for _ in range(50):
+            answered = [r.getMessage() for r in caplog.records if "answered /ask" in r.getMessage()]
+            if answered:
+                break
+            await asyncio.sleep(0.1)
         assert len(answered) == 1
         latency = re.search(r"latency=(\d+(?:\.\d+)?)", answered[0])
         assert latency is not None and float(latency.group(1)) >= 4.0  # the slow search, timed
