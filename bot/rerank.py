@@ -13,7 +13,8 @@ headline or a neighbouring sentence above the sentence that answers. This stage
    question's IDF mass; IDF-weighted coverage of the question's words by the sentence, by the
    sentence with its headline and previous sentence, and by the whole article, also with the
    article's topic words (frequent in it) discounted; the question's answer type met by the
-   sentence (who → names, when → dates, how many → numbers, what did X say → quotes); position,
+   sentence (who → names, when → dates, how many → numbers, what did X say → quotes); position
+   and lede (only in a document with a headline: a news article's layout; 0 elsewhere),
    headline, length;
 3. scores them with a linear model learned on our tuning data (`evaluation/train_rerank.py`,
    weights in `bot/rerank_weights.json`), and
@@ -245,20 +246,42 @@ def _question_type(question: str) -> tuple[float, float, float, float]:
             float(bool(_ASK_AMOUNT.search(question))), float(bool(_ASK_SAY.search(question))))
 
 
-def candidate_pool(index: Index, query: np.ndarray, question: str,
-                   exclude: frozenset[str] = frozenset()) -> Pool:
-    """Gather and describe the candidates of `question` (`query`: its `(1, d)` unit embedding):
-    the top `POOL_FUSED` of the hybrid fusion, then every sentence of the best documents.
+@dataclass(frozen=True)
+class FirstStage:
+    """The hybrid candidates of one question before expansion: `fused` passage ids in fused
+    order (at most `POOL_FUSED`), the `(n,)` float32 BM25 scores `bm` of every passage, the
+    question's known vocabulary ids `terms` and unseen-word count `unknown`, and the passage
+    ids left out (`excluded`, `(e,)` int64)."""
 
-    `exclude` names documents left out (evaluation asks questions "without their article").
-    """
+    fused: list[int]
+    bm: np.ndarray
+    terms: list[int]
+    unknown: int
+    excluded: np.ndarray
+
+
+def lexical_candidates(index: Index, question: str, depth: int) -> tuple[list[int], np.ndarray, list[int], int]:
+    """BM25 over every passage: `(terms, bm, top, unknown)` with the question's known vocabulary
+    ids, the `(n,)` scores, the ids of the best `depth` with a score above 0 (best first) and
+    the count of words the corpus has never seen."""
+    terms, unknown = index.sparse.query_terms(question)
+    bm = index.sparse.scores_for(terms)
+    k = min(depth, index.size)
+    top: list[int] = []
+    if k and len(terms):
+        best = np.argpartition(-bm, k - 1)[:k]
+        best = best[np.argsort(-bm[best], kind="stable")]
+        top = [int(i) for i in best if bm[i] > 0]
+    return terms, bm, top, unknown
+
+
+def first_stage(index: Index, query: np.ndarray, question: str,
+                exclude: frozenset[str] = frozenset()) -> FirstStage:
+    """Dense (FAISS) and BM25 top `FUSED_DEPTH`, convex fusion, the best `POOL_FUSED` kept.
+
+    `query` is the question's `(1, d)` unit embedding; `exclude` names documents left out
+    (evaluation asks questions "without their article")."""
     t = tables(index)
-    n = index.size
-    q = np.asarray(query, dtype=np.float32)[0]
-    sparse = index.sparse
-    terms, unknown = sparse.query_terms(question)
-    bm = sparse.scores_for(terms)
-    qw = float(sparse.idf(terms).sum())
     excluded = np.zeros(0, dtype=np.int64)
     if exclude:
         names = {index.passages[int(t.doc_pids[t.doc_start[d]])].document: d
@@ -268,20 +291,38 @@ def candidate_pool(index: Index, query: np.ndarray, question: str,
             excluded = np.concatenate([t.doc_pids[t.doc_start[d]:t.doc_start[d + 1]] for d in ex_docs])
     depth = FUSED_DEPTH + len(excluded)
     dense = index.search(query, depth)
-    k = min(depth, n)
-    lexical: list[tuple[int, float]] = []
-    if k and qw > 0:
-        top = np.argpartition(-bm, k - 1)[:k]
-        top = top[np.argsort(-bm[top], kind="stable")]
-        lexical = [(int(i), float(bm[i])) for i in top if bm[i] > 0]
+    terms, bm, top, unknown = lexical_candidates(index, question, depth)
+    qw = float(index.sparse.idf(terms).sum())
+    lexical = [(i, float(bm[i])) for i in top] if qw > 0 else []
     ex = set(excluded.tolist())
     if ex:
         dense = [h for h in dense if h[0] not in ex]
         lexical = [h for h in lexical if h[0] not in ex]
     fused = [i for i, _ in convex_fusion(dense, lexical, FUSION_ALPHA, qw if qw > 0 else None)][:POOL_FUSED]
+    return FirstStage(fused, bm, terms, unknown, excluded)
+
+
+def candidate_pool(index: Index, query: np.ndarray, question: str,
+                   exclude: frozenset[str] = frozenset()) -> Pool:
+    """Gather and describe the candidates of `question` (`query`: its `(1, d)` unit embedding):
+    the top `POOL_FUSED` of the hybrid fusion (`first_stage`), then every sentence of the best
+    documents (`expand`).
+
+    `exclude` names documents left out (evaluation asks questions "without their article").
+    """
+    return expand(index, query, question, first_stage(index, query, question, exclude))
+
+
+def expand(index: Index, query: np.ndarray, question: str, first: FirstStage) -> Pool:
+    """The `Pool` of `first`'s candidates plus the sentences of the best `EXPAND_DOCUMENTS`
+    documents among them and the best `EXPAND_BY_MEAN` by article mean vector (at most
+    `EXPAND_PER_DOCUMENT` of one document, the nearest to `query`)."""
+    t = tables(index)
+    q = np.asarray(query, dtype=np.float32)[0]
+    fused = first.fused
     doc_cos_all = t.doc_mean @ q if len(t.doc_mean) else np.zeros(0, dtype=np.float32)
-    if ex:
-        doc_cos_all[list({int(t.doc[i]) for i in ex})] = -1.0
+    if len(first.excluded):
+        doc_cos_all[np.unique(t.doc[first.excluded])] = -1.0
     docs: list[int] = []
     for pid in fused:
         d = int(t.doc[pid])
@@ -302,7 +343,7 @@ def candidate_pool(index: Index, query: np.ndarray, question: str,
     if extra:
         more = np.concatenate(extra)
         ids = np.concatenate([ids, more[~np.isin(more, ids)]])
-    return describe(index, q, question, ids, len(fused), bm, terms, unknown, doc_cos_all)
+    return describe(index, q, question, ids, len(fused), first.bm, first.terms, first.unknown, doc_cos_all)
 
 
 def describe(index: Index, q: np.ndarray, question: str, ids: np.ndarray, fused: int,
@@ -371,11 +412,16 @@ def describe(index: Index, q: np.ndarray, question: str, ids: np.ndarray, fused:
     has_year, has_loose, has_number, has_quote, names = t.flags[ids].T
     position = t.position[ids].astype(np.float64)
     is_head = t.is_head[ids]
+    # position and lede describe a news article's layout (headline, lede, body): they count
+    # only in a document with a headline line; elsewhere (a Wikipedia-style page, candidate
+    # sentences from many sources, one-passage documents) they take position 1's values, 0
+    headed = head >= 0
+    lede = ((position == 2) | ((position == 1) & ~is_head)) & headed
     features = np.column_stack([
         cos, cos_prev, cos_next, cos_head, doc_cos, best_cos[inv], cos - best_cos[inv],
         bmn, best_bm[inv], np.log(dense_rank), np.log(fused_rank), np.log(doc_rank[inv]),
         cov, cov_ctx, cov_doc, cov_rare, cov - best_cov[inv],
-        is_head, np.log(position), (position == 2) | ((position == 1) & ~is_head), np.log1p(t.length[ids]),
+        is_head, np.log(position) * headed, lede, np.log1p(t.length[ids]),
         when * has_year, when * has_loose, amount * has_number, who * names, say * has_quote, has_quote,
     ]).astype(np.float64)
     return Pool(ids, features, unknown_mass, len(terms), cov_doc, cos)
@@ -413,8 +459,13 @@ def rerank(index: Index, query: np.ndarray, question: str, model: RerankModel | 
     empty index gives an empty ranking, covered 0."""
     if index.size == 0:
         return Reranked(np.zeros(0, dtype=np.int64), np.zeros(0), 0.0)
+    return rank_pool(candidate_pool(index, query, question), model)
+
+
+def rank_pool(pool: Pool, model: RerankModel | None = None) -> Reranked:
+    """Score, order and share out `pool` with `model` (the shipped one by default), and give its
+    covered probability."""
     model = model or default_model()
-    pool = candidate_pool(index, query, question)
     scores = model.score(pool.features) if len(pool.ids) else np.zeros(0)
     covered = model.covered(question_features(pool, scores))
     order = np.argsort(-scores, kind="stable")

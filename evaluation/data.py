@@ -21,6 +21,9 @@ SEED_CORPUS = REPO.parent / "shared" / "corpus"
 SQUAD_DEV = SHARED_DATA / "squad-v1.1" / "dev-v1.1.json"
 WIKIQA_TEST = SHARED_DATA / "wikiqa" / "WikiQA-test.tsv"
 TRECQA_TEST = SHARED_DATA / "trecqa" / "raw-test"
+#: Their dev splits: the reranker's tuning data (`evaluation.train_rerank`), never the test.
+WIKIQA_DEV = SHARED_DATA / "wikiqa" / "WikiQA-dev.tsv"
+TRECQA_DEV = SHARED_DATA / "trecqa" / "clean-dev"
 BBC_NEWS = SHARED_DATA / "bbc-news" / "articles"
 PARAPHRASE_SET = REPO / "benchmarks" / "data" / "bbc-paraphrase.jsonl"
 #: SQuAD dev articles 1-24 (file order) are for tuning; 25-48 are held out, reported only.

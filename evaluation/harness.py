@@ -170,7 +170,7 @@ def span_eval(corpus: EvalCorpus, encoder: Encoder, questions: Sequence[eval_dat
 
 
 def candidate_scores(encoder: Encoder, questions: Sequence[eval_data.CandidateQuestion],
-                     modes: Sequence[str]) -> dict[str, list[np.ndarray]]:
+                     modes: Sequence[str], one_document: bool = True) -> dict[str, list[np.ndarray]]:
     """Score each question's candidates with the product's scorer for each mode.
 
     BM25 statistics come from all candidate sentences of the split (one index), so IDF is not
@@ -183,7 +183,7 @@ def candidate_scores(encoder: Encoder, questions: Sequence[eval_data.CandidateQu
     sparse = SparseIndex.build(texts)
     out: dict[str, list[np.ndarray]] = {m: [] for m in modes}
     if "rerank" in modes:
-        out["rerank"] = rerank_candidates(questions, vectors, row, qvecs)
+        out["rerank"] = rerank_candidates(questions, vectors, row, qvecs, one_document)
     for q, qv in zip(questions, qvecs, strict=True):
         rows = [row[c] for c in q.candidates]
         cos = vectors[rows] @ qv
@@ -199,25 +199,37 @@ def candidate_scores(encoder: Encoder, questions: Sequence[eval_data.CandidateQu
     return out
 
 
-def rerank_candidates(questions: Sequence[eval_data.CandidateQuestion], vectors: np.ndarray,
-                      row: dict[str, int], qvecs: np.ndarray) -> list[np.ndarray]:
-    """The "rerank" mode's scores of each question's own candidates.
+#: Whether a candidate set's sentences are one document per question for the reranker: WikiQA's
+#: candidates are the sentences of one Wikipedia summary paragraph in order (its neighbours and
+#: position are real); TrecQA's were retrieved from many TREC news documents, so each candidate
+#: is a document of its own (file order is no article's order).
+ONE_DOCUMENT = {"wikiqa-test": True, "wikiqa-dev": True, "trecqa-test": False, "trecqa-dev": False}
 
-    The candidates of one question form one document (their sentences in file order), so the
-    reranker's article-level features describe that question's passage; the pool is exactly
-    the candidates, in the order of their convex fusion.
+
+def candidate_pools(questions: Sequence[eval_data.CandidateQuestion], vectors: np.ndarray,
+                    row: dict[str, int], qvecs: np.ndarray,
+                    one_document: bool = True) -> list[tuple[rerank.Pool, np.ndarray]]:
+    """Each question's own candidates as one reranker pool, in the order of their convex fusion.
+
+    `vectors` `(t, d)` float32 are the unit embeddings of the split's distinct candidate texts
+    (`row` maps a text to its row), `qvecs` `(len(questions), d)` the questions'. With
+    `one_document` the candidates of a question form one headline-less document (their
+    sentences in file order), else each candidate is a one-passage document. Returns, per
+    question, the pool and `(m,)` int64 candidate numbers (0-based, file order) of its passages.
+    BM25 statistics come from all candidate sentences of the split (one index).
     """
     passages, rows = [], []
     for q in questions:
         for n, text in enumerate(q.candidates, start=1):
-            passages.append(Passage(text=text, document=q.qid, title="", sentence=n, start=0, end=len(text)))
+            document, sentence = (q.qid, n) if one_document else (f"{q.qid}/{n}", 1)
+            passages.append(Passage(text=text, document=document, title="", sentence=sentence, start=0,
+                                    end=len(text)))
             rows.append(row[text])
     embeddings = np.ascontiguousarray(vectors[rows])
     index = Index(path=Path("<memory>"), manifest={}, faiss_index=make_faiss_index(embeddings),
                   passages=passages, documents={}, embeddings=embeddings,
                   sparse=SparseIndex.build([p.text for p in passages]), stats=[])
     tables = rerank.tables(index)
-    model = rerank.default_model()
     out, at = [], 0
     for q, qv in zip(questions, qvecs, strict=True):
         ids = np.arange(at, at + len(q.candidates))
@@ -231,8 +243,19 @@ def rerank_candidates(questions: Sequence[eval_data.CandidateQuestion], vectors:
         order = np.array([i for i, _ in convex_fusion(dense, lexical, rerank.FUSION_ALPHA, qw or None)])
         pool = rerank.describe(index, qv, q.question, order, len(order), bm, terms, unknown,
                                tables.doc_mean @ qv)
-        scores = np.empty(len(ids))
-        scores[order - ids[0]] = model.score(pool.features)
+        out.append((pool, order - ids[0]))
+    return out
+
+
+def rerank_candidates(questions: Sequence[eval_data.CandidateQuestion], vectors: np.ndarray,
+                      row: dict[str, int], qvecs: np.ndarray, one_document: bool = True) -> list[np.ndarray]:
+    """The "rerank" mode's scores `(m,)` float64 of each question's own candidates (file order),
+    over `candidate_pools`."""
+    model = rerank.default_model()
+    out = []
+    for pool, local in candidate_pools(questions, vectors, row, qvecs, one_document):
+        scores = np.empty(len(local))
+        scores[local] = model.score(pool.features)
         out.append(scores)
     return out
 
@@ -241,7 +264,7 @@ def candidate_eval(name: str, questions: Sequence[eval_data.CandidateQuestion], 
                    modes: Sequence[str]) -> list[Row]:
     """MAP and MRR over questions with at least one correct candidate (ties: file order)."""
     kept = [q for q in questions if any(q.labels)]
-    scored = candidate_scores(encoder, kept, modes)
+    scored = candidate_scores(encoder, kept, modes, ONE_DOCUMENT.get(name, True))
     rows = []
     for mode in modes:
         aps, rrs = [], []

@@ -87,3 +87,27 @@ def test_the_pool_adds_every_sentence_of_the_best_article(seed_service: QAServic
 def test_an_unknown_retrieval_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="rerank"):
         Settings(_env_file=None, retrieval_mode="fancy")  # type: ignore[call-arg]
+
+
+def test_position_and_lede_count_only_in_an_article_with_a_headline(seed_service: QAService) -> None:
+    from evaluation.data import CandidateQuestion
+    from evaluation.harness import candidate_pools
+
+    sentences = ("The Eiffel Tower is a wrought-iron lattice tower in Paris.",
+                 "It was designed by the company of Gustave Eiffel.",
+                 "It opened in 1889 for the World's Fair.")
+    question = CandidateQuestion("q1", "who designed the eiffel tower", sentences, (0, 1, 0))
+    vectors = seed_service.encoder.encode(list(sentences))
+    row = {t: i for i, t in enumerate(sentences)}
+    qv = seed_service.encoder.encode([question.question])
+    col = rerank.FEATURES.index
+    for one_document in (True, False):  # a headline-less document; one-sentence documents
+        ((pool, local),) = candidate_pools([question], vectors, row, qv, one_document)
+        assert sorted(local.tolist()) == [0, 1, 2]
+        assert not pool.features[:, [col("position"), col("is_lede"), col("is_head")]].any()
+    # the bundled article has a headline: its body sentences keep their position and lede
+    index = seed_service.index
+    q = SEED_QUESTIONS[0][0]
+    news = rerank.candidate_pool(index, seed_service.encoder.encode_query(q), q)
+    assert news.features[:, col("position")].max() > 0
+    assert news.features[:, col("is_lede")].any()
