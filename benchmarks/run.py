@@ -88,6 +88,7 @@ def questions(n: int = 200) -> list[str]:
 
 def bench_latency(settings: Settings, encoder: Encoder, qs: list[str], out: list[str]) -> np.ndarray:
     service = QAService(settings, encoder=encoder)
+    service.warm()  # as the bot does at start (FAISS on one OpenMP thread: two fight torch's)
     index = service.index
     service.ask(qs[0])
     ours, floor, vecs = [], [], []
